@@ -1,0 +1,39 @@
+/**
+ * Error codes shared by every surface (HTTP API, CLI, DNS filter). They are part of the public contract:
+ * clients branch on `code`, never on `message`, so codes never change once published.
+ */
+export type ErrorCode =
+  | 'invalid_domain'
+  | 'invalid_json'
+  | 'invalid_request'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'too_many_domains'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'model_unavailable'
+  | 'internal_error';
+
+/**
+ * A failure a caller can act on. `status` is the HTTP status the Worker answers with; the CLI and the DNS
+ * filter use only `code` and `message`.
+ */
+export class DgaEdgeError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, status = 400) {
+    super(message);
+    this.name = 'DgaEdgeError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** Thrown by the normaliser for a name that is not a valid domain name; the message says why. */
+export class InvalidDomainError extends DgaEdgeError {
+  constructor(message: string) {
+    super('invalid_domain', message, 400);
+    this.name = 'InvalidDomainError';
+  }
+}

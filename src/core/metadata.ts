@@ -1,0 +1,60 @@
+/**
+ * The model's metadata (model/metadata.json): everything serving needs to pre-process names exactly as
+ * training did, plus the facts the API reports about the model. Training writes it; export and serving
+ * read it. Anything that changes how a name becomes a tensor lives here, never in code constants.
+ */
+export interface ModelMetadata {
+  /** Stable model identifier reported by the API, e.g. "dga-lstm". */
+  id: string;
+  /** Version of this trained artefact, e.g. "2026.11.27-1". */
+  version: string;
+  /** ISO timestamp of training. */
+  createdAt: string;
+  /** Characters known to the encoder; character i gets index i + 1 (0 is padding). */
+  vocabulary: string;
+  /** Encoded length; longer labels are truncated (first `maxLength` characters kept). */
+  maxLength: number;
+  /** Padding side: "pre" puts zeros in front, so the recurrent layer ends on the real characters. */
+  padding: 'pre';
+  /** Score at or above which a name is called DGA. */
+  threshold: number;
+  /** Layer sizes and options, for the model card and the exporter's checks. */
+  architecture: {
+    cell: 'lstm';
+    embeddingDim: number;
+    units: number;
+    dropout: number;
+    recurrentActivation: 'sigmoid';
+  };
+  /** Input and output tensor names of the ONNX graph. */
+  onnx: { input: string; score: string; logit: string };
+  /** Free-form summary of the training run (data counts, epochs, seed, wall time, validation figures). */
+  training: Record<string, unknown>;
+}
+
+/** Field-by-field check of parsed metadata JSON; throws a message naming the first bad field. */
+export function parseModelMetadata(value: unknown): ModelMetadata {
+  if (typeof value !== 'object' || value === null) throw new TypeError('model metadata: expected an object');
+  const m = value as Record<string, unknown>;
+  const need = (key: string, type: string) => {
+    if (typeof m[key] !== type) throw new TypeError(`model metadata: "${key}" must be a ${type}`);
+  };
+  need('id', 'string');
+  need('version', 'string');
+  need('vocabulary', 'string');
+  need('maxLength', 'number');
+  need('threshold', 'number');
+  if (m.padding !== 'pre') throw new TypeError('model metadata: "padding" must be "pre"');
+  const vocabulary = m.vocabulary as string;
+  if (new Set(vocabulary).size !== vocabulary.length) {
+    throw new TypeError('model metadata: "vocabulary" has repeated characters');
+  }
+  const maxLength = m.maxLength as number;
+  if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > 253) {
+    throw new RangeError('model metadata: "maxLength" must be an integer in 1..253');
+  }
+  const threshold = m.threshold as number;
+  if (!(threshold >= 0 && threshold <= 1)) throw new RangeError('model metadata: "threshold" must be in 0..1');
+  if (typeof m.onnx !== 'object' || m.onnx === null) throw new TypeError('model metadata: "onnx" must be an object');
+  return value as ModelMetadata;
+}

@@ -1,0 +1,97 @@
+import { parse } from 'tldts';
+import tr46 from 'tr46';
+import { DYNAMIC_DNS_SUFFIXES } from './dynamic-dns-suffixes.js';
+import { InvalidDomainError } from './errors.js';
+
+/** A domain name after normalisation, split the way the model and the DNS policy need it. */
+export interface NormalizedDomain {
+  /** The name as given. */
+  input: string;
+  /** Lowercase ASCII (punycode) name without the trailing dot, e.g. "www.xn--bcher-kva.de". */
+  name: string;
+  /** Labels left of the registrable name, "" if none (e.g. "www"). */
+  subdomain: string;
+  /** Registrable name: one label plus the public suffix (e.g. "xn--bcher-kva.de"); "" for a bare suffix. */
+  registrable: string;
+  /** Public suffix, from the PSL including its private section plus known dynamic-DNS providers. */
+  publicSuffix: string;
+  /** The label the model scores: the one left of the public suffix (as in Woodbridge et al.). */
+  scored: string;
+}
+
+const MAX_NAME_OCTETS = 253;
+const MAX_LABEL_OCTETS = 63;
+const MAX_INPUT_CHARS = 1024;
+const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+
+const UTS46_OPTIONS = {
+  checkHyphens: false,
+  checkBidi: true,
+  checkJoiners: true,
+  useSTD3ASCIIRules: true,
+  transitionalProcessing: false,
+  verifyDNSLength: false,
+  ignoreInvalidPunycode: false,
+} as const;
+
+/**
+ * Normalises one domain name: trims, lowercases, strips one trailing dot, converts an internationalised
+ * name to punycode (UTS #46 via tr46), validates it (at most 253 octets, labels of 1-63 letters, digits or
+ * hyphens, not starting or ending with a hyphen, no empty label, not an IP address), then splits it with
+ * the Public Suffix List, private section included, and picks the label to score.
+ *
+ * A name that is itself a public suffix (e.g. "com", "co.uk") scores its leftmost label.
+ * Throws InvalidDomainError with a message saying what is wrong.
+ */
+export function normalizeDomain(input: string): NormalizedDomain {
+  if (typeof input !== 'string') throw new InvalidDomainError('domain must be a string');
+  if (input.length > MAX_INPUT_CHARS) {
+    throw new InvalidDomainError(`domain is longer than ${MAX_INPUT_CHARS} characters`);
+  }
+  let name = input.trim().toLowerCase();
+  if (name.endsWith('.')) name = name.slice(0, -1);
+  if (name === '') throw new InvalidDomainError('domain is empty');
+
+  // Only run UTS #46 on what needs it: pure ASCII names are checked by the LDH rules below, and punycode
+  // labels ("xn--") must be decoded and validated too.
+  if (/[^\x00-\x7f]/.test(name) || name.includes('xn--')) {
+    const ascii = tr46.toASCII(name, UTS46_OPTIONS);
+    if (ascii === null) throw new InvalidDomainError(`"${input}" is not a valid internationalised domain name`);
+    name = ascii;
+  }
+
+  if (name.length > MAX_NAME_OCTETS) throw new InvalidDomainError(`domain is longer than ${MAX_NAME_OCTETS} octets`);
+  const labels = name.split('.');
+  for (const label of labels) {
+    if (label === '') throw new InvalidDomainError('domain has an empty label');
+    if (label.length > MAX_LABEL_OCTETS) {
+      throw new InvalidDomainError(`label "${label.slice(0, 20)}..." is longer than ${MAX_LABEL_OCTETS} octets`);
+    }
+    if (!LDH_LABEL.test(label)) {
+      const bad = label.match(/[^a-z0-9-]/);
+      throw new InvalidDomainError(
+        bad
+          ? `label "${label}" contains ${JSON.stringify(bad[0])}; only letters, digits and hyphens are allowed`
+          : `label "${label}" starts or ends with a hyphen`,
+      );
+    }
+  }
+
+  const parsed = parse(name, { allowPrivateDomains: true, extractHostname: false });
+  if (parsed.isIp) throw new InvalidDomainError(`"${name}" is an IP address, not a domain name`);
+
+  let publicSuffix = parsed.publicSuffix ?? labels[labels.length - 1]!;
+  let registrable = parsed.domain ?? '';
+  // Shared dynamic-DNS domains act as suffixes: score the customer's label, not the provider's.
+  if (registrable !== '' && DYNAMIC_DNS_SUFFIXES.has(registrable) && labels.length > registrable.split('.').length) {
+    publicSuffix = registrable;
+    const suffixLabels = publicSuffix.split('.').length;
+    registrable = labels.slice(labels.length - suffixLabels - 1).join('.');
+  }
+
+  const suffixLabels = publicSuffix.split('.').length;
+  const registrableLabels = registrable === '' ? 0 : suffixLabels + 1;
+  const subdomain = registrable === '' ? '' : labels.slice(0, labels.length - registrableLabels).join('.');
+  const scored = registrable === '' ? labels[0]! : labels[labels.length - registrableLabels]!;
+  return { input, name, subdomain, registrable, publicSuffix, scored };
+}
