@@ -1,0 +1,55 @@
+import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import type { Classifier } from './core/classifier.js';
+import { DgaEdgeError } from './core/errors.js';
+import { parseConfig, type AppConfig } from './config.js';
+import type { AppEnv } from './http/env.js';
+import { errorResponse, handleError } from './http/error-response.js';
+import { classifyRoutes } from './routes/classify.js';
+import { healthRoutes, type SessionInfo } from './routes/health.js';
+import { modelRoutes } from './routes/model-info.js';
+
+export interface AppOptions {
+  /** Resolves to this isolate's classifier; memoised by the caller. Rejections answer 503 model_unavailable. */
+  classifier: (config: AppConfig) => Promise<Classifier>;
+  /** Session facts for /healthz. */
+  sessionInfo?: () => SessionInfo | undefined;
+}
+
+/**
+ * Builds the HTTP application. It knows nothing about how the model is loaded: it receives a classifier
+ * provider, so the same app runs in the Worker and in tests with any Scorer.
+ */
+export function createApp(options: AppOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  let config: AppConfig | undefined;
+
+  app.use('*', async (c, next) => {
+    config ??= parseConfig(c.env ?? {});
+    c.set('config', config);
+    await next();
+  });
+
+  const withClassifier = createMiddleware<AppEnv>(async (c, next) => {
+    let classifier: Classifier;
+    try {
+      classifier = await options.classifier(c.var.config);
+    } catch (error) {
+      if (error instanceof DgaEdgeError) throw error;
+      console.error('model_unavailable: the model could not be loaded:', error);
+      return errorResponse(c, 503, 'model_unavailable', 'the model is not available; try again shortly');
+    }
+    c.set('classifier', classifier);
+    await next();
+  });
+  app.use('/v1/*', withClassifier);
+  app.use('/healthz', withClassifier);
+
+  app.route('/', classifyRoutes());
+  app.route('/', modelRoutes());
+  app.route('/', healthRoutes(options.sessionInfo ?? (() => undefined)));
+
+  app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.onError(handleError);
+  return app;
+}

@@ -1,0 +1,43 @@
+import { DgaEdgeError } from './core/errors.js';
+
+/** Worker settings, from wrangler `[vars]` (all strings there), parsed and checked once per isolate. */
+export interface AppConfig {
+  /** Most names accepted in one POST /v1/classify. MAX_BATCH, default 1000. */
+  maxBatch: number;
+  /** Largest request body accepted, in bytes. MAX_BODY_BYTES, default 512 KiB. */
+  maxBodyBytes: number;
+  /** Overrides the model's threshold when set. DGA_THRESHOLD, 0..1. */
+  threshold: number | undefined;
+}
+
+/** The variables the Worker reads; everything is optional and has a default. */
+export interface ConfigVars {
+  MAX_BATCH?: string;
+  MAX_BODY_BYTES?: string;
+  DGA_THRESHOLD?: string;
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new DgaEdgeError('internal_error', `configuration: ${name}=${raw} must be an integer in ${min}..${max}`, 500);
+  }
+  return value;
+}
+
+/** Parses the Worker's vars; a bad value is a deployment error reported once, clearly, in the log. */
+export function parseConfig(vars: ConfigVars): AppConfig {
+  let threshold: number | undefined;
+  if (vars.DGA_THRESHOLD !== undefined && vars.DGA_THRESHOLD !== '') {
+    threshold = Number(vars.DGA_THRESHOLD);
+    if (!(threshold >= 0 && threshold <= 1)) {
+      throw new DgaEdgeError('internal_error', `configuration: DGA_THRESHOLD=${vars.DGA_THRESHOLD} must be in 0..1`, 500);
+    }
+  }
+  return {
+    maxBatch: integer('MAX_BATCH', vars.MAX_BATCH, 1000, 1, 100_000),
+    maxBodyBytes: integer('MAX_BODY_BYTES', vars.MAX_BODY_BYTES, 512 * 1024, 1024, 100 * 1024 * 1024),
+    threshold,
+  };
+}

@@ -1,0 +1,16 @@
+/**
+ * What the classifier needs from a model runtime: scores for a batch of encoded names. The ONNX adapter
+ * (src/runtime/onnx-scorer.ts) implements it for the Worker and the CLI; tests may implement it directly.
+ */
+export interface Scorer {
+  /**
+   * Scores `count` names given as a row-major [count, maxLength] matrix of character indices.
+   * Resolves to the model's probability of "DGA" and its logit, one entry per row.
+   */
+  score(chars: Int32Array, count: number): Promise<ScoreBatch>;
+}
+
+export interface ScoreBatch {
+  scores: Float32Array;
+  logits: Float32Array;
+}

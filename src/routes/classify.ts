@@ -1,0 +1,64 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { isClassificationError } from '../core/classifier.js';
+import { errorResponse } from '../http/error-response.js';
+import type { AppEnv } from '../http/env.js';
+import { allowOnly } from '../http/method-not-allowed.js';
+
+/**
+ * GET /v1/classify?domain=NAME  -> { model, result }
+ * POST /v1/classify {"domains": [...]} -> { model, results } (input order; bad items carry an `error`).
+ */
+export function classifyRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/v1/classify', async (c) => {
+    const domain = c.req.query('domain');
+    if (domain === undefined || domain === '') {
+      return errorResponse(c, 400, 'invalid_request', 'query parameter "domain" is required, e.g. /v1/classify?domain=example.com');
+    }
+    const classifier = c.var.classifier;
+    const [result] = await classifier.classify([domain]);
+    if (isClassificationError(result!)) return errorResponse(c, 400, 'invalid_domain', result.error.message);
+    return c.json({ model: classifier.model, result });
+  });
+
+  app.post(
+    '/v1/classify',
+    async (c, next) => {
+      const type = c.req.header('content-type') ?? '';
+      if (!/^application\/json\s*(;|$)/i.test(type)) {
+        return errorResponse(c, 415, 'unsupported_media_type', `expected Content-Type: application/json, got "${type || 'none'}"`);
+      }
+      return next();
+    },
+    (c, next) =>
+      bodyLimit({
+        maxSize: c.var.config.maxBodyBytes,
+        onError: (ctx) =>
+          errorResponse(ctx, 413, 'payload_too_large', `request body is larger than ${c.var.config.maxBodyBytes} bytes`),
+      })(c, next),
+    async (c) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        return errorResponse(c, 400, 'invalid_json', 'request body is not valid JSON');
+      }
+      const domains = (body as { domains?: unknown } | null)?.domains;
+      if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(domains)) {
+        return errorResponse(c, 400, 'invalid_request', 'request body must be an object with a "domains" array, e.g. {"domains": ["example.com"]}');
+      }
+      const { maxBatch } = c.var.config;
+      if (domains.length > maxBatch) {
+        return errorResponse(c, 413, 'too_many_domains', `at most ${maxBatch} domains per request; got ${domains.length}`);
+      }
+      const classifier = c.var.classifier;
+      const results = await classifier.classify(domains);
+      return c.json({ model: classifier.model, results });
+    },
+  );
+
+  allowOnly(app, '/v1/classify', ['GET', 'POST']);
+  return app;
+}

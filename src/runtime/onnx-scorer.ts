@@ -1,0 +1,90 @@
+import * as ort from 'onnxruntime-web/wasm';
+import type { Scorer, ScoreBatch } from '../core/scorer.js';
+import { createWasmPlaceholder, withPrecompiledWasm } from './wasm-handoff.js';
+
+/**
+ * The one module that talks to onnxruntime-web. It configures ORT's global `env` once, initialises the
+ * WASM runtime once per isolate/process behind a memoised promise, serialises session creation, and
+ * exposes a model as a `Scorer`.
+ */
+export interface OnnxScorerOptions {
+  /** The .onnx file's bytes. */
+  model: ArrayBuffer | Uint8Array;
+  /**
+   * ORT's WebAssembly (ort-wasm-simd-threaded.wasm): a compiled WebAssembly.Module in workerd (where
+   * compiling from bytes is forbidden), or its bytes in Node.
+   */
+  wasm: WebAssembly.Module | ArrayBuffer | Uint8Array;
+  /** Columns of the input matrix (the metadata's maxLength). */
+  maxLength: number;
+  /** Graph input and output names (metadata.onnx). Defaults: chars / score / logit. */
+  inputName?: string;
+  scoreName?: string;
+  logitName?: string;
+}
+
+let configured = false;
+let sessionQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Configures ORT's global env once per isolate/process. In workerd ORT gets a placeholder binary and the
+ * real module is swapped in while the first session is created (see wasm-handoff.ts); in Node it gets the
+ * bytes directly.
+ */
+function configureRuntime(wasm: OnnxScorerOptions['wasm']): void {
+  if (configured) return;
+  ort.env.wasm.numThreads = 1; // workerd has no threads; in Node they would only add start-up cost.
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = 'error';
+  ort.env.wasm.wasmBinary = wasm instanceof WebAssembly.Module ? createWasmPlaceholder() : new Uint8Array(wasm);
+  configured = true;
+}
+
+/** Creates sessions one at a time: ORT's wasm initialisation is not re-entrant. */
+function serialised<T>(task: () => Promise<T>): Promise<T> {
+  const run = sessionQueue.then(task, task);
+  sessionQueue = run.catch(() => undefined);
+  return run;
+}
+
+/**
+ * Loads an ONNX model and returns a Scorer over it. Throws (rejects) if the wasm cannot be initialised or
+ * the model cannot be parsed; the caller decides how to report that (the Worker answers 503).
+ */
+export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scorer> {
+  const { maxLength, inputName = 'chars', scoreName = 'score', logitName = 'logit' } = options;
+  if (!Number.isInteger(maxLength) || maxLength < 1) throw new RangeError('createOnnxScorer: maxLength must be a positive integer');
+  configureRuntime(options.wasm);
+  const model = options.model instanceof Uint8Array ? options.model : new Uint8Array(options.model);
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  };
+  const wasm = options.wasm;
+  const session = await serialised(() =>
+    wasm instanceof WebAssembly.Module
+      ? withPrecompiledWasm(wasm, () => ort.InferenceSession.create(model, sessionOptions))
+      : ort.InferenceSession.create(model, sessionOptions),
+  );
+  for (const name of [scoreName, logitName]) {
+    if (!session.outputNames.includes(name)) {
+      throw new Error(`ONNX model has no output "${name}" (outputs: ${session.outputNames.join(', ')})`);
+    }
+  }
+  if (!session.inputNames.includes(inputName)) {
+    throw new Error(`ONNX model has no input "${inputName}" (inputs: ${session.inputNames.join(', ')})`);
+  }
+
+  return {
+    async score(chars: Int32Array, count: number): Promise<ScoreBatch> {
+      if (chars.length !== count * maxLength) {
+        throw new RangeError(`score: expected ${count} x ${maxLength} indices, got ${chars.length}`);
+      }
+      if (count === 0) return { scores: new Float32Array(0), logits: new Float32Array(0) };
+      const input = new ort.Tensor('int32', chars, [count, maxLength]);
+      const outputs = await session.run({ [inputName]: input });
+      // CPU tensors' data are plain typed arrays owned by JS; no copy needed.
+      return { scores: outputs[scoreName]!.data as Float32Array, logits: outputs[logitName]!.data as Float32Array };
+    },
+  };
+}

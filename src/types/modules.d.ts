@@ -1,0 +1,9 @@
+// Module types wrangler's rules give these imports (wrangler.toml [[rules]]).
+declare module '*.onnx' {
+  const bytes: ArrayBuffer; // rule type "Data"
+  export default bytes;
+}
+declare module '*.wasm' {
+  const module: WebAssembly.Module; // rule type "CompiledWasm"
+  export default module;
+}

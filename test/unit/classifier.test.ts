@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { createClassifier, isClassificationError } from '../../src/core/classifier.js';
+import { DEFAULT_VOCABULARY } from '../../src/core/encode.js';
+import type { ModelMetadata } from '../../src/core/metadata.js';
+import type { Scorer } from '../../src/core/scorer.js';
+
+const metadata: ModelMetadata = {
+  id: 'test-model',
+  version: '1',
+  createdAt: '2026-01-01T00:00:00Z',
+  vocabulary: DEFAULT_VOCABULARY,
+  maxLength: 8,
+  padding: 'pre',
+  threshold: 0.5,
+  architecture: { cell: 'lstm', embeddingDim: 4, units: 4, dropout: 0, recurrentActivation: 'sigmoid' },
+  onnx: { input: 'chars', score: 'score', logit: 'logit' },
+  training: {},
+};
+
+/** A stand-in model: the score is the fraction of non-padding cells that are digits or x/z/q. */
+function fakeScorer(calls: number[]): Scorer {
+  const odd = new Set(['x', 'z', 'q', ...'0123456789'].map((ch) => DEFAULT_VOCABULARY.indexOf(ch) + 1));
+  return {
+    async score(chars, count) {
+      calls.push(count);
+      const scores = new Float32Array(count);
+      for (let row = 0; row < count; row++) {
+        let used = 0;
+        let hits = 0;
+        for (let i = 0; i < 8; i++) {
+          const v = chars[row * 8 + i]!;
+          if (v !== 0) used++;
+          if (odd.has(v)) hits++;
+        }
+        scores[row] = used ? hits / used : 0;
+      }
+      return { scores, logits: scores.map((p) => Math.log(p / (1 - p))) };
+    },
+  };
+}
+
+describe('createClassifier', () => {
+  it('answers in input order with the normalised name, the scored label and the verdict', async () => {
+    const classifier = createClassifier({ metadata, scorer: fakeScorer([]) });
+    const results = await classifier.classify(['WWW.Google.com', 'xqzx.net']);
+    expect(results).toEqual([
+      { domain: 'WWW.Google.com', name: 'www.google.com', scored: 'google', score: 0, dga: false },
+      { domain: 'xqzx.net', name: 'xqzx.net', scored: 'xqzx', score: 1, dga: true },
+    ]);
+    expect(classifier.model).toEqual({ id: 'test-model', version: '1' });
+  });
+
+  it('answers the valid names of a batch and marks the invalid ones', async () => {
+    const results = await createClassifier({ metadata, scorer: fakeScorer([]) }).classify(['ok.com', 'bad_name.com', 7, 'x9.org']);
+    expect(results.map((r) => (isClassificationError(r) ? r.error.code : 'ok'))).toEqual(['ok', 'invalid_domain', 'invalid_domain', 'ok']);
+    expect(results[1]).toMatchObject({ domain: 'bad_name.com', error: { message: expect.stringMatching(/"_"/) } });
+    expect(results[2]).toMatchObject({ domain: 7 });
+  });
+
+  it('scores each distinct label once and in chunks', async () => {
+    const calls: number[] = [];
+    const classifier = createClassifier({ metadata, scorer: fakeScorer(calls), chunkSize: 2 });
+    const results = await classifier.classify(['a.com', 'www.a.com', 'b.com', 'c.net', 'a.org']);
+    expect(calls).toEqual([2, 1]);
+    expect(results).toHaveLength(5);
+  });
+
+  it('uses a deployment threshold over the model one', async () => {
+    const classifier = createClassifier({ metadata, scorer: fakeScorer([]), threshold: 0.2 });
+    const [result] = await classifier.classify(['abcx.com']);
+    expect(result).toMatchObject({ score: 0.25, dga: true });
+    expect(classifier.threshold).toBe(0.2);
+    expect(() => createClassifier({ metadata, scorer: fakeScorer([]), threshold: 2 })).toThrow(/0\.\.1/);
+  });
+
+  it('calls the model not at all for an empty or all-invalid batch', async () => {
+    const calls: number[] = [];
+    const classifier = createClassifier({ metadata, scorer: fakeScorer(calls) });
+    expect(await classifier.classify([])).toEqual([]);
+    expect(await classifier.classify(['-'])).toHaveLength(1);
+    expect(calls).toEqual([]);
+  });
+});

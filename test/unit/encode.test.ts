@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { createEncoder, DEFAULT_VOCABULARY, PAD_INDEX } from '../../src/core/encode.js';
+
+describe('createEncoder', () => {
+  const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: 6 });
+
+  it('pre-pads with zeros so the label ends in the last column', () => {
+    expect([...encoder.encodeBatch(['ab'])]).toEqual([PAD_INDEX, PAD_INDEX, PAD_INDEX, PAD_INDEX, 1, 2]);
+  });
+
+  it('maps each vocabulary character to its position plus one', () => {
+    expect([...encoder.encodeBatch(['z09-'])].slice(2)).toEqual([26, 27, 36, 37]);
+  });
+
+  it('keeps the first maxLength characters of a longer label', () => {
+    expect([...encoder.encodeBatch(['abcdefgh'])]).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('encodes a batch row by row', () => {
+    const out = encoder.encodeBatch(['a', 'bb', '']);
+    expect(out).toHaveLength(18);
+    expect([...out.slice(0, 6)]).toEqual([0, 0, 0, 0, 0, 1]);
+    expect([...out.slice(6, 12)]).toEqual([0, 0, 0, 0, 2, 2]);
+    expect([...out.slice(12)]).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it('rejects characters outside the vocabulary, naming them', () => {
+    expect(() => encoder.encodeBatch(['a_b'])).toThrow(/"_"/);
+    expect(() => encoder.encodeBatch(['ü'])).toThrow(/vocabulary/);
+  });
+
+  it('rejects a vocabulary it cannot index', () => {
+    expect(() => createEncoder({ vocabulary: 'abü', maxLength: 4 })).toThrow(/ASCII/);
+  });
+});

@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: unit tests of the pure core, scripts and CLI in Node; integration tests that run the real
+// Worker bundle (built by wrangler, with the committed model) inside workerd through Miniflare.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          root: '.',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'worker',
+          root: '.',
+          include: ['test/worker/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/worker/build-bundle.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,177 @@
+import type { Miniflare } from 'miniflare';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorker } from './miniflare.js';
+
+let mf: Miniflare;
+const BASE = 'http://dga-edge.test';
+
+beforeAll(async () => {
+  mf = await startWorker();
+});
+afterAll(async () => {
+  await mf?.dispose();
+});
+
+async function call(path: string, init?: RequestInit & { body?: string }) {
+  const response = await mf.dispatchFetch(`${BASE}${path}`, init as never);
+  const text = await response.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, json, text };
+}
+
+function post(body: string, contentType = 'application/json') {
+  return call('/v1/classify', { method: 'POST', headers: { 'content-type': contentType }, body });
+}
+
+function expectError(res: { status: number; json: any }, status: number, code: string) {
+  expect(res.status).toBe(status);
+  expect(res.json).toEqual({ error: { code, message: expect.any(String) } });
+  expect(res.json.error.message.length).toBeGreaterThan(10);
+}
+
+describe('the Worker in workerd, with the committed model', () => {
+  it('classifies one domain with GET', async () => {
+    const res = await call('/v1/classify?domain=XJWQKZPVBN.net.');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(res.json.model).toEqual({ id: expect.any(String), version: expect.any(String) });
+    const r = res.json.result;
+    expect(r).toMatchObject({ domain: 'XJWQKZPVBN.net.', name: 'xjwqkzpvbn.net', scored: 'xjwqkzpvbn' });
+    expect(r.score).toBeGreaterThanOrEqual(0);
+    expect(r.score).toBeLessThanOrEqual(1);
+    expect(typeof r.dga).toBe('boolean');
+  });
+
+  it('answers a mixed batch in order, with errors only on the bad items', async () => {
+    const domains = ['google.com', 'bad_name.com', 'svneascvmk.mooo.com', 42, 'Bücher.de', '', 'xjwqkzpvbn.net'];
+    const res = await post(JSON.stringify({ domains }));
+    expect(res.status).toBe(200);
+    const results = res.json.results;
+    expect(results).toHaveLength(domains.length);
+    expect(results.map((r: any) => r.domain)).toEqual(domains);
+    expect(results.map((r: any) => r.error?.code ?? 'ok')).toEqual(['ok', 'invalid_domain', 'ok', 'invalid_domain', 'ok', 'invalid_domain', 'ok']);
+    expect(results[2].scored).toBe('svneascvmk');
+    expect(results[4].name).toBe('xn--bcher-kva.de');
+  });
+
+  it('gives the same score for a name by GET and in a batch, and the dga flag follows the threshold', async () => {
+    const model = (await call('/v1/model')).json;
+    const one = (await call('/v1/classify?domain=ultraxupoship.org')).json.result;
+    const batch = (await post(JSON.stringify({ domains: ['a.com', 'ultraxupoship.org'] }))).json.results[1];
+    expect(batch.score).toBe(one.score);
+    expect(one.dga).toBe(one.score >= model.threshold);
+  });
+
+  it('describes the model', async () => {
+    const res = await call('/v1/model');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ id: 'dga-lstm', padding: 'pre', maxLength: expect.any(Number), threshold: expect.any(Number) });
+    expect(res.json.vocabulary).toContain('abc');
+  });
+
+  it('reports health', async () => {
+    const res = await call('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ status: 'ok', session: { sessionsCreated: 1 } });
+  });
+
+  it('reuses one ORT session across requests', async () => {
+    const before = (await call('/healthz')).json.session;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => call(`/v1/classify?domain=name${i}.com`)));
+    const after = (await call('/healthz')).json.session;
+    expect(after).toEqual(before);
+    expect(after.sessionsCreated).toBe(1);
+  });
+
+  it('rejects an invalid domain with 400 invalid_domain', async () => {
+    const res = await call('/v1/classify?domain=bad_name.com');
+    expectError(res, 400, 'invalid_domain');
+    expect(res.json.error.message).toContain('"_"');
+  });
+
+  it('requires the domain parameter', async () => {
+    expectError(await call('/v1/classify'), 400, 'invalid_request');
+  });
+
+  it('rejects invalid JSON with 400 invalid_json', async () => {
+    expectError(await post('{"domains": ['), 400, 'invalid_json');
+  });
+
+  it('rejects a body without a domains array with 400 invalid_request', async () => {
+    expectError(await post('{"names": ["a.com"]}'), 400, 'invalid_request');
+    expectError(await post('["a.com"]'), 400, 'invalid_request');
+    expectError(await post('null'), 400, 'invalid_request');
+  });
+
+  it('rejects a wrong content type with 415', async () => {
+    expectError(await post('{"domains": ["a.com"]}', 'text/plain'), 415, 'unsupported_media_type');
+    expectError(await call('/v1/classify', { method: 'POST', body: '{"domains": []}' }), 415, 'unsupported_media_type');
+  });
+
+  it('rejects more than MAX_BATCH domains with 413 too_many_domains', async () => {
+    const domains = Array.from({ length: 1001 }, (_, i) => `n${i}.com`);
+    expectError(await post(JSON.stringify({ domains })), 413, 'too_many_domains');
+  });
+
+  it('accepts exactly MAX_BATCH domains', async () => {
+    const domains = Array.from({ length: 1000 }, (_, i) => `n${i}.com`);
+    const res = await post(JSON.stringify({ domains }));
+    expect(res.status).toBe(200);
+    expect(res.json.results).toHaveLength(1000);
+  });
+
+  it('rejects a body larger than MAX_BODY_BYTES with 413 payload_too_large', async () => {
+    const big = JSON.stringify({ domains: ['a'.repeat(600 * 1024)] });
+    expectError(await post(big), 413, 'payload_too_large');
+  });
+
+  it('answers unknown routes with 404 not_found', async () => {
+    expectError(await call('/v2/whatever'), 404, 'not_found');
+  });
+
+  it('answers wrong methods with 405 and an Allow header', async () => {
+    const res = await call('/v1/classify', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expectError(res, 405, 'method_not_allowed');
+    expect(res.headers.get('allow')).toBe('GET, POST, HEAD');
+    expectError(await call('/v1/model', { method: 'POST' }), 405, 'method_not_allowed');
+    expectError(await call('/healthz', { method: 'DELETE' }), 405, 'method_not_allowed');
+  });
+});
+
+describe('deployment settings', () => {
+  let limited: Miniflare;
+  beforeAll(async () => {
+    limited = await startWorker({ MAX_BATCH: '3', MAX_BODY_BYTES: '2048', DGA_THRESHOLD: '0' });
+  });
+  afterAll(async () => {
+    await limited?.dispose();
+  });
+
+  it('honour MAX_BATCH, MAX_BODY_BYTES and DGA_THRESHOLD', async () => {
+    const send = (body: string) =>
+      limited.dispatchFetch(`${BASE}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect((await send(JSON.stringify({ domains: ['a.com', 'b.com', 'c.com', 'd.com'] }))).status).toBe(413);
+    expect((await send(JSON.stringify({ domains: ['x'.repeat(3000)] }))).status).toBe(413);
+    const ok = await send(JSON.stringify({ domains: ['google.com'] }));
+    const body = (await ok.json()) as any;
+    expect(body.results[0].dga).toBe(true); // threshold 0: everything is DGA
+    const model = (await (await limited.dispatchFetch(`${BASE}/v1/model`)).json()) as any;
+    expect(model.threshold).toBe(0);
+  });
+
+  it('refuse a bad setting with a logged 500, not a crash', async () => {
+    const bad = await startWorker({ MAX_BATCH: 'lots' });
+    try {
+      const res = await bad.dispatchFetch(`${BASE}/healthz`);
+      expect(res.status).toBe(500);
+      expect(((await res.json()) as any).error.code).toBe('internal_error');
+    } finally {
+      await bad.dispose();
+    }
+  });
+});

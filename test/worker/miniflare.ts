@@ -1,0 +1,36 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Miniflare, type MiniflareOptions } from 'miniflare';
+import { inject } from 'vitest';
+
+/** The [vars] of wrangler.toml; tests override single values to exercise limits cheaply. */
+export const DEFAULT_VARS = { MAX_BATCH: '1000', MAX_BODY_BYTES: '524288' };
+
+const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data'> = {
+  '.js': 'ESModule',
+  '.wasm': 'CompiledWasm',
+  '.onnx': 'Data',
+};
+
+/**
+ * Starts the wrangler-built bundle in workerd. The modules are listed explicitly: Miniflare given the
+ * bundle as a scriptPath trips over an unused dynamic import() in ORT's bundle (NOTES.md).
+ */
+export async function startWorker(vars: Record<string, string> = {}, options: Partial<MiniflareOptions> = {}) {
+  const dir = inject('bundleDir');
+  const files = (await readdir(dir)).filter((f) => Object.keys(MODULE_TYPES).some((ext) => f.endsWith(ext)));
+  // The entry module must come first.
+  files.sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
+  const modules = files.map((file) => ({
+    type: MODULE_TYPES[file.slice(file.lastIndexOf('.'))]!,
+    path: join(dir, file),
+  }));
+  return new Miniflare({
+    modules,
+    modulesRoot: dir,
+    compatibilityDate: '2026-04-20',
+    bindings: { ...DEFAULT_VARS, ...vars },
+    cf: false,
+    ...options,
+  } as MiniflareOptions);
+}
