@@ -1,0 +1,376 @@
+import { existsSync, statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { normalizeDomain } from '../../src/core/normalize.js';
+
+/**
+ * Training data for the DGA classifier, read from a directory laid out as
+ *
+ *   <dir>/benign/*.txt               label 0 (family "benign")
+ *   <dir>/dga/<source>/<family>.txt  label 1 (family = file name without .txt, merged across sources)
+ *
+ * one domain per line. `readDataDir` does the I/O; `buildDataset` is pure (given the raw lines and a seed
+ * it always returns the same split).
+ *
+ * Rules, in order:
+ * 1. Every line is normalised with `normalizeDomain` (the same code serving uses); invalid names are
+ *    skipped and counted. Blank lines and `#` comments are ignored.
+ * 2. Names are de-duplicated across files within a class (first file in sorted path order keeps it; for a
+ *    DGA name listed by two families the first family wins and the clash is counted).
+ * 3. Benign wins: a normalised name present in both the benign and the DGA lists is dropped from DGA.
+ * 4. The model only sees the scored label, so examples are de-duplicated at the (scored label, label) level,
+ *    and benign wins there too: a DGA name whose scored label is also a benign scored label is dropped
+ *    (the same input cannot carry both labels). Both conflict counts go into the summary.
+ * 5. Per-family cap (seeded random choice within the family), then an optional total subsample.
+ * 6. Split by a seeded hash of the scored label. A registrable name determines its scored label (the label
+ *    left of the public suffix), so all names sharing a registrable name -- and, more strictly, all
+ *    registrable names sharing a scored label (google.com / google.de) -- land on the same side: no
+ *    registrable name and no model input is in both train and validation.
+ * 7. Seeded shuffle of both sides.
+ */
+
+export type Label = 0 | 1;
+
+/** One line of one data file. */
+export interface RawEntry {
+  domain: string;
+  label: Label;
+  /** "benign" for label 0, else the DGA family (file name without .txt). */
+  family: string;
+  /** Path of the file relative to the data directory, e.g. "dga/netlab360_ddofm/tinba.txt". */
+  file: string;
+}
+
+/** One training example: what the model sees (scored) and what it should answer (label). */
+export interface Example {
+  scored: string;
+  label: Label;
+  family: string;
+  /** The first normalised name that produced this example, and its registrable name (or the name). */
+  name: string;
+  registrable: string;
+  file: string;
+}
+
+export interface DatasetOptions {
+  /** Seed for the cap, subsample, split and shuffles. */
+  seed: number;
+  /** Fraction of the keys (scored labels) put in validation, 0 <= f < 1. */
+  valFraction: number;
+  /** Maximum examples per DGA family after de-duplication; 0 or undefined = no cap. */
+  familyCap?: number;
+  /** Maximum examples in total (after the cap), chosen at random; 0 or undefined = all. */
+  sample?: number;
+}
+
+export interface FamilySummary {
+  files: string[];
+  lines: number;
+  invalid: number;
+  /** Examples after de-duplication and conflict removal, before the cap. */
+  examples: number;
+  /** Dropped by the per-family cap. */
+  capped: number;
+  /** Dropped by benign-wins (name or scored label). */
+  benignWins: number;
+  train: number;
+  validation: number;
+}
+
+export interface DatasetSummary {
+  files: { file: string; label: Label; family: string; lines: number }[];
+  perClass: Record<'benign' | 'dga', {
+    lines: number;
+    invalid: number;
+    uniqueNames: number;
+    examples: number;
+    train: number;
+    validation: number;
+  }>;
+  perFamily: Record<string, FamilySummary>;
+  /** Same normalised name in two files of the same class (the first file keeps it). */
+  duplicateNames: number;
+  /** DGA names listed under two different families (the first family keeps it). */
+  crossFamilyNames: number;
+  /** DGA names dropped because the same name is in the benign lists. */
+  benignWinsNames: number;
+  /** DGA names dropped because their scored label is a benign scored label. */
+  benignWinsScored: number;
+  /** Names collapsed into an existing (scored label, label) example. */
+  duplicateScored: number;
+  /** A few invalid lines with the reason, for the log. */
+  invalidExamples: string[];
+  droppedByCap: number;
+  droppedBySample: number;
+  maxScoredLength: number;
+  options: DatasetOptions;
+}
+
+export interface Dataset {
+  train: Example[];
+  validation: Example[];
+  summary: DatasetSummary;
+}
+
+/** Small fast seeded PRNG (mulberry32), returns floats in [0, 1). */
+export function createRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** In-place Fisher-Yates shuffle with the given generator. */
+export function shuffleInPlace<T>(items: T[], rng: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const tmp = items[i]!;
+    items[i] = items[j]!;
+    items[j] = tmp;
+  }
+  return items;
+}
+
+/** FNV-1a of `seed:key`, scaled to [0, 1): a split that does not depend on order or sampling. */
+export function splitHash(key: string, seed: number): number {
+  let h = 0x811c9dc5;
+  const s = `${seed}:${key}`;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  // One extra avalanche round so that nearby keys spread.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return (h >>> 0) / 4294967296;
+}
+
+/** Throws a clear error unless `dir` has the benign/ + dga/ layout. */
+export function checkDataDir(dir: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new Error(`data directory "${dir}" does not exist`);
+  }
+  for (const sub of ['benign', 'dga']) {
+    const p = join(dir, sub);
+    if (!existsSync(p) || !statSync(p).isDirectory()) {
+      throw new Error(`data directory "${dir}" has no ${sub}/ folder (expected benign/*.txt and dga/<source>/<family>.txt)`);
+    }
+  }
+}
+
+function linesOf(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    out.push(line);
+  }
+  return out;
+}
+
+/** Reads every list under `dir` (sorted by path, so the result is deterministic). */
+export async function readDataDir(dir: string): Promise<RawEntry[]> {
+  checkDataDir(dir);
+  const files: { path: string; label: Label; family: string }[] = [];
+  const benignDir = join(dir, 'benign');
+  for (const f of (await readdir(benignDir)).sort()) {
+    if (f.endsWith('.txt')) files.push({ path: join(benignDir, f), label: 0, family: 'benign' });
+  }
+  const dgaDir = join(dir, 'dga');
+  for (const source of (await readdir(dgaDir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!source.isDirectory()) continue;
+    for (const f of (await readdir(join(dgaDir, source.name))).sort()) {
+      if (f.endsWith('.txt')) files.push({ path: join(dgaDir, source.name, f), label: 1, family: f.slice(0, -4) });
+    }
+  }
+  if (!files.some((f) => f.label === 0)) throw new Error(`no benign/*.txt files in "${dir}"`);
+  if (!files.some((f) => f.label === 1)) throw new Error(`no dga/<source>/<family>.txt files in "${dir}"`);
+  const entries: RawEntry[] = [];
+  for (const f of files) {
+    const file = relative(dir, f.path).split('\\').join('/');
+    for (const domain of linesOf(await readFile(f.path, 'utf8'))) {
+      entries.push({ domain, label: f.label, family: f.family, file });
+    }
+  }
+  return entries;
+}
+
+function emptyFamily(): FamilySummary {
+  return { files: [], lines: 0, invalid: 0, examples: 0, capped: 0, benignWins: 0, train: 0, validation: 0 };
+}
+
+/** The pure part: normalise, de-duplicate, resolve conflicts, cap, sample, split, shuffle. */
+export function buildDataset(entries: readonly RawEntry[], options: DatasetOptions): Dataset {
+  const { seed, valFraction } = options;
+  if (!(valFraction >= 0 && valFraction < 1)) throw new RangeError('valFraction must be in [0, 1)');
+  const perFamily: Record<string, FamilySummary> = {};
+  const fam = (family: string) => (perFamily[family] ??= emptyFamily());
+  const fileLines = new Map<string, { file: string; label: Label; family: string; lines: number }>();
+  const perClass = {
+    benign: { lines: 0, invalid: 0, uniqueNames: 0, examples: 0, train: 0, validation: 0 },
+    dga: { lines: 0, invalid: 0, uniqueNames: 0, examples: 0, train: 0, validation: 0 },
+  };
+  const cls = (label: Label) => (label === 0 ? perClass.benign : perClass.dga);
+  const invalidExamples: string[] = [];
+  let duplicateNames = 0;
+  let crossFamilyNames = 0;
+
+  // 1-2: normalise and de-duplicate names within each class.
+  type Named = { name: string; registrable: string; scored: string; label: Label; family: string; file: string };
+  const byName: [Map<string, Named>, Map<string, Named>] = [new Map(), new Map()];
+  for (const e of entries) {
+    const fl = fileLines.get(e.file) ?? { file: e.file, label: e.label, family: e.family, lines: 0 };
+    fl.lines++;
+    fileLines.set(e.file, fl);
+    const f = fam(e.family);
+    if (!f.files.includes(e.file)) f.files.push(e.file);
+    f.lines++;
+    cls(e.label).lines++;
+    let n;
+    try {
+      n = normalizeDomain(e.domain);
+    } catch (err) {
+      f.invalid++;
+      cls(e.label).invalid++;
+      if (invalidExamples.length < 20) invalidExamples.push(`${e.file}: ${JSON.stringify(e.domain)}: ${(err as Error).message}`);
+      continue;
+    }
+    const map = byName[e.label];
+    const seen = map.get(n.name);
+    if (seen !== undefined) {
+      if (seen.family !== e.family) crossFamilyNames++;
+      else duplicateNames++;
+      continue;
+    }
+    map.set(n.name, {
+      name: n.name,
+      registrable: n.registrable || n.name,
+      scored: n.scored,
+      label: e.label,
+      family: e.family,
+      file: e.file,
+    });
+  }
+  perClass.benign.uniqueNames = byName[0].size;
+  perClass.dga.uniqueNames = byName[1].size;
+
+  // 3-4: benign wins (by name, then by scored label); collapse to (scored, label).
+  const benignScored = new Map<string, Example>();
+  let duplicateScored = 0;
+  for (const n of byName[0].values()) {
+    if (benignScored.has(n.scored)) {
+      duplicateScored++;
+      continue;
+    }
+    benignScored.set(n.scored, { scored: n.scored, label: 0, family: n.family, name: n.name, registrable: n.registrable, file: n.file });
+  }
+  let benignWinsNames = 0;
+  let benignWinsScored = 0;
+  const dgaScored = new Map<string, Example>();
+  for (const n of byName[1].values()) {
+    if (byName[0].has(n.name)) {
+      benignWinsNames++;
+      fam(n.family).benignWins++;
+      continue;
+    }
+    if (benignScored.has(n.scored)) {
+      benignWinsScored++;
+      fam(n.family).benignWins++;
+      continue;
+    }
+    if (dgaScored.has(n.scored)) {
+      duplicateScored++;
+      continue;
+    }
+    dgaScored.set(n.scored, { scored: n.scored, label: 1, family: n.family, name: n.name, registrable: n.registrable, file: n.file });
+  }
+
+  // 5: per-family cap (DGA only), then the total subsample.
+  const rng = createRng(seed);
+  let examples: Example[] = [...benignScored.values()];
+  const byFamily = new Map<string, Example[]>();
+  for (const ex of dgaScored.values()) {
+    let list = byFamily.get(ex.family);
+    if (list === undefined) byFamily.set(ex.family, (list = []));
+    list.push(ex);
+  }
+  let droppedByCap = 0;
+  for (const [family, list] of [...byFamily.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    fam(family).examples = list.length;
+    const cap = options.familyCap ?? 0;
+    if (cap > 0 && list.length > cap) {
+      shuffleInPlace(list, rng);
+      fam(family).capped = list.length - cap;
+      droppedByCap += list.length - cap;
+      list.length = cap;
+    }
+    for (const ex of list) examples.push(ex);
+  }
+  fam('benign').examples = benignScored.size;
+  let droppedBySample = 0;
+  if (options.sample !== undefined && options.sample > 0 && examples.length > options.sample) {
+    shuffleInPlace(examples, rng);
+    droppedBySample = examples.length - options.sample;
+    examples = examples.slice(0, options.sample);
+  }
+
+  // 6-7: split by a hash of the scored label; shuffle.
+  const train: Example[] = [];
+  const validation: Example[] = [];
+  let maxScoredLength = 0;
+  for (const ex of examples) {
+    maxScoredLength = Math.max(maxScoredLength, ex.scored.length);
+    const toVal = splitHash(ex.scored, seed) < valFraction;
+    (toVal ? validation : train).push(ex);
+    const f = fam(ex.family);
+    const c = cls(ex.label);
+    c.examples++;
+    if (toVal) {
+      f.validation++;
+      c.validation++;
+    } else {
+      f.train++;
+      c.train++;
+    }
+  }
+  shuffleInPlace(train, rng);
+  shuffleInPlace(validation, rng);
+
+  return {
+    train,
+    validation,
+    summary: {
+      files: [...fileLines.values()],
+      perClass,
+      perFamily,
+      duplicateNames,
+      crossFamilyNames,
+      benignWinsNames,
+      benignWinsScored,
+      duplicateScored,
+      invalidExamples,
+      droppedByCap,
+      droppedBySample,
+      maxScoredLength,
+      options: { ...options },
+    },
+  };
+}
+
+/** `readDataDir` + `buildDataset`. */
+export async function loadDataset(dir: string, options: DatasetOptions): Promise<Dataset> {
+  return buildDataset(await readDataDir(dir), options);
+}
+
+/** The q-quantile (0..1) of the scored-label lengths, nearest-rank. */
+export function lengthQuantile(examples: readonly Example[], q: number): number {
+  if (examples.length === 0) return 0;
+  const lengths = examples.map((e) => e.scored.length).sort((a, b) => a - b);
+  const rank = Math.min(lengths.length - 1, Math.max(0, Math.ceil(q * lengths.length) - 1));
+  return lengths[rank]!;
+}

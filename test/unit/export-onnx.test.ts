@@ -1,0 +1,294 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEncoder, DEFAULT_VOCABULARY } from '../../src/core/encode.js';
+import { createOnnxScorer } from '../../src/runtime/onnx-scorer.js';
+import { makeGraph, makeNode, makeTensor, makeValueInfo, parseModel, tensorValues, type onnx } from '../../scripts/lib/onnx-builder.js';
+import { fileSaveHandler, readLayersModelFiles, type LayersModelJson } from '../../scripts/lib/tfjs-files.js';
+import { convertLayersModel, kerasBiasToOnnx, kerasKernelToOnnx } from '../../scripts/lib/tfjs-to-onnx.js';
+import { ortWasmPath } from '../../src/runtime/node-model.js';
+
+// A tiny model with the trainer's four layers: V = 37 characters + padding, E = 8, U = 16, 20 steps.
+const V = DEFAULT_VOCABULARY.length + 1;
+const E = 8;
+const U = 16;
+const MAX_LENGTH = 20;
+const SEED = 20261127;
+
+/** mulberry32: small seeded PRNG, uniform in [0, 1). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function buildModel(options: { recurrentActivation?: string } = {}): tf.Sequential {
+  const model = tf.sequential();
+  model.add(tf.layers.embedding({ name: 'embedding', inputDim: V, outputDim: E, inputLength: MAX_LENGTH }));
+  model.add(
+    tf.layers.lstm({
+      name: 'lstm',
+      units: U,
+      ...(options.recurrentActivation === undefined ? {} : { recurrentActivation: options.recurrentActivation as 'sigmoid' }),
+    }),
+  );
+  model.add(tf.layers.dropout({ name: 'dropout', rate: 0.25 }));
+  model.add(tf.layers.dense({ name: 'score', units: 1, activation: 'sigmoid' }));
+  return model;
+}
+
+/** Weights from the seeded PRNG, scaled so gates and scores spread over their range rather than saturate. */
+function setSeededWeights(model: tf.LayersModel, seed: number): void {
+  const rand = prng(seed);
+  const uniform = (shape: number[], scale: number) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return tf.tensor(Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale), shape);
+  };
+  model.setWeights([
+    uniform([V, E], 1), // embedding/embeddings
+    uniform([E, 4 * U], 0.6), // lstm/kernel
+    uniform([U, 4 * U], 0.5), // lstm/recurrent_kernel
+    uniform([4 * U], 0.5), // lstm/bias
+    uniform([U, 1], 2.5), // score/kernel
+    uniform([1], 0.3), // score/bias
+  ]);
+}
+
+/** Random labels over the vocabulary, lengths 0..28 (longer than MAX_LENGTH ones get truncated). */
+function randomNames(count: number, seed: number): string[] {
+  const rand = prng(seed);
+  return Array.from({ length: count }, () => {
+    const length = Math.floor(rand() * 29);
+    let s = '';
+    for (let i = 0; i < length; i++) s += DEFAULT_VOCABULARY[Math.floor(rand() * DEFAULT_VOCABULARY.length)];
+    return s;
+  });
+}
+
+/** In-memory save: the artifacts tfjs would write, as the parsed model.json + weight bytes. */
+async function artifactsOf(model: tf.LayersModel): Promise<{ json: LayersModelJson; weights: Uint8Array }> {
+  let json!: LayersModelJson;
+  let weights!: Uint8Array;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      const data = a.weightData!;
+      weights = new Uint8Array(Array.isArray(data) ? Buffer.concat(data.map((b) => Buffer.from(b))) : Buffer.from(data));
+      json = {
+        modelTopology: a.modelTopology as Record<string, unknown>,
+        weightsManifest: [{ paths: ['./weights.bin'], weights: a.weightSpecs! }],
+      };
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return { json, weights };
+}
+
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const metadata = { vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH, onnx: { input: 'chars', score: 'score', logit: 'logit' } };
+
+describe('tfjs LayersModel -> ONNX exporter', () => {
+  let dir: string;
+  let model: tf.Sequential;
+  let files: { json: LayersModelJson; weights: Uint8Array };
+  let onnxBytes: Uint8Array;
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    model = buildModel({ recurrentActivation: 'sigmoid' });
+    setSeededWeights(model, SEED);
+    dir = await mkdtemp(join(tmpdir(), 'dga-export-'));
+    await model.save(fileSaveHandler(dir));
+    files = await readLayersModelFiles(dir);
+    onnxBytes = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata });
+  });
+
+  afterAll(async () => {
+    model?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('saves the weights under the names the exporter looks for', () => {
+    const names = files.json.weightsManifest.flatMap((g) => g.weights.map((w) => w.name));
+    expect(names).toEqual(['embedding/embeddings', 'lstm/kernel', 'lstm/recurrent_kernel', 'lstm/bias', 'score/kernel', 'score/bias']);
+  });
+
+  it('writes the graph contract: chars int32 [batch, maxLength] -> logit, score float32 [batch]; opset 17', () => {
+    const m = parseModel(onnxBytes);
+    expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
+    expect(Number(m.irVersion)).toBe(8);
+    expect(m.producerName).toBe('dga-edge-export');
+    expect(m.producerVersion).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(m.docString).toContain('LSTM 16 units');
+    // Decoded messages are class instances: repeated fields are arrays, scalars have their defaults.
+    const g = m.graph as onnx.GraphProto;
+    const shapeOf = (v: onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+    expect(g.input.map((i) => [i.name, i.type!.tensorType!.elemType, shapeOf(i)])).toEqual([['chars', 6, ['batch', MAX_LENGTH]]]);
+    expect(g.output.map((o) => [o.name, o.type!.tensorType!.elemType, shapeOf(o)])).toEqual([
+      ['logit', 1, ['batch']],
+      ['score', 1, ['batch']],
+    ]);
+    expect(g.node.map((n) => n.opType)).toEqual(['Gather', 'Transpose', 'LSTM', 'Reshape', 'MatMul', 'Add', 'Reshape', 'Sigmoid']);
+    const lstm = g.node.find((n) => n.opType === 'LSTM') as onnx.NodeProto;
+    expect(lstm.input).toEqual(['embedded_tnc', 'lstm.W', 'lstm.R', 'lstm.B']); // no sequence_lens
+    const attrs = Object.fromEntries(
+      (lstm.attribute as onnx.AttributeProto[]).map((a) => [a.name, a.strings.length ? a.strings.map((s) => Buffer.from(s).toString()) : a.s.length ? Buffer.from(a.s).toString() : Number(a.i)]),
+    );
+    expect(attrs).toEqual({ activations: ['Sigmoid', 'Tanh', 'Tanh'], direction: 'forward', hidden_size: U });
+    const dims = Object.fromEntries(g.initializer.map((t) => [t.name, t.dims!.map(Number)]));
+    expect(dims['lstm.W']).toEqual([1, 4 * U, E]);
+    expect(dims['lstm.R']).toEqual([1, 4 * U, U]);
+    expect(dims['lstm.B']).toEqual([1, 8 * U]);
+    expect(dims['embedding.weight']).toEqual([V, E]);
+  });
+
+  it('reorders Keras gates i,f,c,o to ONNX i,o,f,c and transposes kernels', () => {
+    // Keras kernel [in=2, 4U] with U=1: column j holds gate j (i,f,c,o) -> value 10*gate + input.
+    const kernel = Float32Array.from([0, 10, 20, 30, 1, 11, 21, 31]);
+    expect([...kerasKernelToOnnx(kernel, 2, 1)]).toEqual([0, 1, 30, 31, 10, 11, 20, 21]);
+    expect([...kerasBiasToOnnx(Float32Array.from([1, 2, 3, 4]), 1)]).toEqual([1, 4, 2, 3, 0, 0, 0, 0]);
+  });
+
+  it('agrees with tfjs model.predict within 1e-5 on 2400 random names (scores and logits)', async () => {
+    const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH });
+    const names = [...randomNames(2400, SEED + 1), '', 'a', 'google', 'xjw9k2qz0v-b7m1lq3pt8rf', '-'.repeat(20)];
+    const chars = encoder.encodeBatch(names);
+
+    let t0 = performance.now();
+    const expected = tf.tidy(() => {
+      const x = tf.tensor2d(chars, [names.length, MAX_LENGTH], 'int32');
+      // The model's own layers, with the LSTM's last hidden state as a second output (one pass computes both):
+      // score is what model.predict returns; the logit is that hidden state through the dense layer without
+      // its sigmoid.
+      const both = tf.model({ inputs: model.inputs, outputs: [model.outputs[0]!, model.getLayer('lstm').output as tf.SymbolicTensor] });
+      const [score, hidden] = both.predict(x) as [tf.Tensor, tf.Tensor];
+      const [kernel, bias] = model.getLayer('score').getWeights() as [tf.Tensor, tf.Tensor];
+      const logit = tf.add(tf.matMul(hidden, kernel), bias);
+      return { score: score.dataSync() as Float32Array, logit: logit.dataSync() as Float32Array };
+    });
+
+    const tfjsMs = performance.now() - t0;
+    t0 = performance.now();
+    const scorer = await createOnnxScorer({ model: onnxBytes, wasm: await readFile(ortWasmPath()), maxLength: MAX_LENGTH });
+    const actual = await scorer.score(chars, names.length);
+    const ortMs = performance.now() - t0;
+    expect(actual.scores.length).toBe(names.length);
+
+    let maxScoreDiff = 0;
+    let maxLogitDiff = 0;
+    for (let i = 0; i < names.length; i++) {
+      maxScoreDiff = Math.max(maxScoreDiff, Math.abs(actual.scores[i]! - expected.score[i]!));
+      maxLogitDiff = Math.max(maxLogitDiff, Math.abs(actual.logits[i]! - expected.logit[i]!));
+    }
+    // The weights must make a non-trivial model: scores spread out, nothing saturated.
+    const sorted = [...expected.score].sort((a, b) => a - b);
+    const q = (p: number) => sorted[Math.floor(p * (sorted.length - 1))]!;
+    console.info(
+      `export parity over ${names.length} names: max |score diff| ${maxScoreDiff.toExponential(2)}, max |logit diff| ${maxLogitDiff.toExponential(2)}; ` +
+        `score 5/50/95%: ${q(0.05).toFixed(3)} ${q(0.5).toFixed(3)} ${q(0.95).toFixed(3)}; ${onnxBytes.length} bytes, sha256 ${sha256(onnxBytes)}; tfjs ${tfjsMs.toFixed(0)} ms, ORT ${ortMs.toFixed(0)} ms`,
+    );
+    expect(q(0.95) - q(0.05)).toBeGreaterThan(0.3);
+    expect(maxScoreDiff).toBeLessThan(1e-5);
+    expect(maxLogitDiff).toBeLessThan(1e-5);
+  }, 60_000);
+
+  it('gives identical bytes for the same input', async () => {
+    const again = await readLayersModelFiles(dir);
+    const second = convertLayersModel({ modelJson: structuredClone(again.json), weights: again.weights, metadata: { ...metadata } });
+    expect(sha256(second)).toBe(sha256(onnxBytes));
+    expect(second.length).toBe(onnxBytes.length);
+  });
+
+  it('takes maxLength from the model when metadata has none, and rejects a mismatch', () => {
+    const bytes = convertLayersModel({ modelJson: files.json, weights: files.weights });
+    const input = (parseModel(bytes).graph as onnx.GraphProto).input[0]!;
+    expect(Number(input.type!.tensorType!.shape!.dim![1]!.dimValue)).toBe(MAX_LENGTH);
+    expect(() => convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: { maxLength: 30 } })).toThrow(
+      /maxLength 30 disagrees with the model's input length 20/,
+    );
+    expect(() =>
+      convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: { architecture: { units: 32 } } }),
+    ).toThrow(/architecture\.units 32 disagrees/);
+  });
+
+  describe('rejects what it cannot export, naming the layer and option', () => {
+    const mutate = (edit: (layers: { class_name: string; config: Record<string, unknown> }[]) => void) => {
+      const json = structuredClone(files.json);
+      const layers = (json.modelTopology.config as { layers: { class_name: string; config: Record<string, unknown> }[] }).layers;
+      edit(layers);
+      return () => convertLayersModel({ modelJson: json, weights: files.weights, metadata });
+    };
+
+    it('hardSigmoid recurrent activation (the tfjs default)', async () => {
+      const m = buildModel(); // no recurrentActivation: tfjs uses hardSigmoid
+      const a = await artifactsOf(m);
+      m.dispose();
+      expect(() => convertLayersModel({ modelJson: a.json, weights: a.weights, metadata })).toThrow(
+        /LSTM layer "lstm": recurrent_activation="hard_sigmoid"/,
+      );
+    });
+
+    it('returnSequences true', () => {
+      expect(mutate((l) => (l[1]!.config.return_sequences = true))).toThrow(/LSTM layer "lstm": return_sequences=true/);
+    });
+
+    it('go_backwards, stateful, mask_zero, other activations', () => {
+      expect(mutate((l) => (l[1]!.config.go_backwards = true))).toThrow(/LSTM layer "lstm": go_backwards/);
+      expect(mutate((l) => (l[1]!.config.stateful = true))).toThrow(/LSTM layer "lstm": stateful/);
+      expect(mutate((l) => (l[0]!.config.mask_zero = true))).toThrow(/Embedding layer "embedding": mask_zero/);
+      expect(mutate((l) => (l[1]!.config.activation = 'relu'))).toThrow(/LSTM layer "lstm": activation="relu"/);
+      expect(mutate((l) => (l[3]!.config.activation = 'linear'))).toThrow(/Dense layer "score": activation="linear"/);
+    });
+
+    it('an unknown layer class', () => {
+      expect(mutate((l) => l.splice(2, 0, { class_name: 'BatchNormalization', config: { name: 'bn' } }))).toThrow(
+        /BatchNormalization layer "bn": layer class BatchNormalization/,
+      );
+      expect(mutate((l) => (l[1]!.class_name = 'GRU'))).toThrow(/GRU layer "lstm"/);
+      expect(mutate((l) => (l[1] = { class_name: 'Bidirectional', config: { name: 'bidi' } }))).toThrow(/Bidirectional layer "bidi"/);
+    });
+
+    it('weights that do not match the manifest', () => {
+      expect(() => convertLayersModel({ modelJson: files.json, weights: files.weights.subarray(0, 100), metadata })).toThrow(
+        /weights data too short/,
+      );
+    });
+  });
+});
+
+describe('onnx-builder', () => {
+  it('checks element counts against dims', () => {
+    expect(() => makeTensor('w', 'FLOAT', [2, 3], new Float32Array(5))).toThrow(/5 values given for dims \[2, 3\] \(6 elements\)/);
+    expect(() => makeTensor('s', 'INT64', [2], [1])).toThrow(/1 values given/);
+    expect(() => makeTensor('i', 'INT32', [1], [1.5])).toThrow(/not an int32/);
+    const t = makeTensor('w', 'FLOAT', [2, 2], [1, 2, 3, 4.5]);
+    expect([...tensorValues(t)]).toEqual([1, 2, 3, 4.5]);
+    expect([...tensorValues(makeTensor('s', 'INT64', [2], [-1, 16]))]).toEqual([-1n, 16n]);
+  });
+
+  it('writes attributes sorted by name, whatever the key order', () => {
+    const a = makeNode('LSTM', ['x'], ['y'], { hidden_size: 4, direction: 'forward', activations: ['Sigmoid', 'Tanh', 'Tanh'] });
+    const b = makeNode('LSTM', ['x'], ['y'], { activations: ['Sigmoid', 'Tanh', 'Tanh'], hidden_size: 4, direction: 'forward' });
+    expect(a.attribute!.map((x) => x.name)).toEqual(['activations', 'direction', 'hidden_size']);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+  });
+
+  it('rejects a graph whose node reads an undefined value', () => {
+    expect(() =>
+      makeGraph({
+        name: 'g',
+        nodes: [makeNode('Sigmoid', ['nope'], ['y'])],
+        inputs: [makeValueInfo('x', 'FLOAT', ['batch'])],
+        outputs: [makeValueInfo('y', 'FLOAT', ['batch'])],
+      }),
+    ).toThrow(/input "nope" is not defined/);
+  });
+});
