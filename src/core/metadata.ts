@@ -26,8 +26,13 @@ export interface ModelMetadata {
     dropout: number;
     recurrentActivation: 'sigmoid';
   };
-  /** Input and output tensor names of the ONNX graph. */
-  onnx: { input: string; score: string; logit: string };
+  /** Input and output tensor names of the ONNX graph; `family` only when the model has a family head. */
+  onnx: { input: string; score: string; logit: string; family?: string };
+  /**
+   * Classes of the family head, in output order, when the model has one: index 0 is "benign", the rest are
+   * malware families, including "other" for families too rare to learn on their own.
+   */
+  families?: string[];
   /** Free-form summary of the training run (data counts, epochs, seed, wall time, validation figures). */
   training: Record<string, unknown>;
 }
@@ -56,5 +61,13 @@ export function parseModelMetadata(value: unknown): ModelMetadata {
   const threshold = m.threshold as number;
   if (!(threshold >= 0 && threshold <= 1)) throw new RangeError('model metadata: "threshold" must be in 0..1');
   if (typeof m.onnx !== 'object' || m.onnx === null) throw new TypeError('model metadata: "onnx" must be an object');
+  const onnx = m.onnx as Record<string, unknown>;
+  if (m.families !== undefined) {
+    const families = m.families;
+    if (!Array.isArray(families) || families.length < 2 || families[0] !== 'benign' || families.some((f) => typeof f !== 'string')) {
+      throw new TypeError('model metadata: "families" must be a list of names starting with "benign"');
+    }
+    if (typeof onnx.family !== 'string') throw new TypeError('model metadata: "onnx.family" must name the family output');
+  }
   return value as ModelMetadata;
 }

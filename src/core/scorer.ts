@@ -13,4 +13,6 @@ export interface Scorer {
 export interface ScoreBatch {
   scores: Float32Array;
   logits: Float32Array;
+  /** Family-head probabilities, row-major [count, families.length], when the model has a family head. */
+  families?: Float32Array;
 }
