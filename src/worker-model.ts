@@ -28,6 +28,7 @@ export function workerClassifier(config: AppConfig): Promise<Classifier> {
       inputName: metadata.onnx.input,
       scoreName: metadata.onnx.score,
       logitName: metadata.onnx.logit,
+      familyName: metadata.onnx.family,
     });
     sessionsCreated += 1;
     info = { id: crypto.randomUUID(), sessionsCreated };

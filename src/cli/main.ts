@@ -15,6 +15,7 @@ Options:
   --model PATH       ONNX model (default: ${DEFAULT_MODEL_PATH})
   --metadata PATH    model metadata (default: ${DEFAULT_METADATA_PATH})
   --threshold X      score at or above which "dga" is true (default: the model's)
+  --families K       add the top-K families of every name (models with a family head)
   --batch N          names per model call (default: 2048)
   -h, --help         this text
 `;
@@ -24,12 +25,12 @@ function write(out: NodeJS.WritableStream, text: string): Promise<void> | void {
   if (!out.write(text)) return new Promise((resolve) => out.once('drain', () => resolve()));
 }
 
-async function classifyStream(classifier: Classifier, input: NodeJS.ReadableStream, out: NodeJS.WritableStream, batchSize: number) {
+async function classifyStream(classifier: Classifier, input: NodeJS.ReadableStream, out: NodeJS.WritableStream, batchSize: number, families: number) {
   const lines = createInterface({ input, crlfDelay: Infinity });
   let batch: string[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    const results = await classifier.classify(batch);
+    const results = await classifier.classify(batch, { families });
     batch = [];
     await write(out, results.map((r) => JSON.stringify(r)).join('\n') + '\n');
   };
@@ -52,6 +53,7 @@ export async function main(argv: string[], io = { stdin: process.stdin, stdout: 
         metadata: { type: 'string' },
         threshold: { type: 'string' },
         batch: { type: 'string', default: '2048' },
+        families: { type: 'string', default: '0' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -72,6 +74,11 @@ export async function main(argv: string[], io = { stdin: process.stdin, stdout: 
   const batchSize = Number(values.batch);
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     io.stderr.write(`dga-edge: --batch must be a positive integer, got "${values.batch}"\n`);
+    return 2;
+  }
+  const families = Number(values.families);
+  if (!Number.isInteger(families) || families < 0 || families > 10) {
+    io.stderr.write(`dga-edge: --families must be an integer in 0..10, got "${values.families}"\n`);
     return 2;
   }
   let threshold: number | undefined;
@@ -99,6 +106,10 @@ export async function main(argv: string[], io = { stdin: process.stdin, stdout: 
     return 1;
   }
   const input = file === undefined || file === '-' ? io.stdin : createReadStream(file);
-  await classifyStream(classifier, input, io.stdout, batchSize);
+  if (families > 0 && !classifier.familyNames) {
+    io.stderr.write('dga-edge: this model has no family head; omit --families\n');
+    return 2;
+  }
+  await classifyStream(classifier, input, io.stdout, batchSize, families);
   return 0;
 }

@@ -1,5 +1,6 @@
 import { createEncoder } from './encode.js';
 import { DgaEdgeError } from './errors.js';
+import { topFamilies, type FamilyScore } from './families.js';
 import type { ModelMetadata } from './metadata.js';
 import { normalizeDomain, type NormalizedDomain } from './normalize.js';
 import type { Scorer } from './scorer.js';
@@ -16,6 +17,20 @@ export interface Classification {
   score: number;
   /** score >= threshold. */
   dga: boolean;
+  /** Most likely family (P(family | DGA)), present when `dga` is true and the model has a family head. */
+  family?: FamilyScore;
+  /** Top-k families, when asked for (`families: k`) and the model has a family head. */
+  families?: FamilyScore[];
+  /** The model's logit, when asked for (`logit: true`); ranks names where probabilities saturate near 1. */
+  logit?: number;
+}
+
+/** Per-call options of Classifier.classify. */
+export interface ClassifyOptions {
+  /** Also return the top-k families for every name (0 = no list). Needs a family head. */
+  families?: number;
+  /** Also return the logit. */
+  logit?: boolean;
 }
 
 /** An input that could not be classified; the rest of its batch is still answered. */
@@ -36,8 +51,10 @@ export interface Classifier {
   readonly metadata: ModelMetadata;
   /** The threshold in force (the metadata's, unless the deployment overrides it). */
   readonly threshold: number;
+  /** Family-head classes (index 0 "benign"), or undefined for a binary-only model. */
+  readonly familyNames: readonly string[] | undefined;
   /** Classifies names in input order; invalid names yield ClassificationError entries, never a throw. */
-  classify(domains: readonly unknown[]): Promise<ClassificationOutcome[]>;
+  classify(domains: readonly unknown[], options?: ClassifyOptions): Promise<ClassificationOutcome[]>;
 }
 
 export interface ClassifierOptions {
@@ -64,21 +81,36 @@ export function createClassifier(options: ClassifierOptions): Classifier {
   const encoder = createEncoder(metadata);
   const model = { id: metadata.id, version: metadata.version };
 
-  async function scoreLabels(labels: string[]): Promise<Float32Array> {
+  const familyNames = metadata.families;
+  const familyWidth = familyNames?.length ?? 0;
+
+  /** Scores distinct labels in chunks; family probabilities are kept only for models that have them. */
+  async function scoreLabels(labels: string[]) {
     const scores = new Float32Array(labels.length);
+    const logits = new Float32Array(labels.length);
+    const families = familyWidth > 0 ? new Float32Array(labels.length * familyWidth) : undefined;
     for (let start = 0; start < labels.length; start += chunkSize) {
       const chunk = labels.slice(start, start + chunkSize);
       const batch = await scorer.score(encoder.encodeBatch(chunk), chunk.length);
       scores.set(batch.scores, start);
+      logits.set(batch.logits, start);
+      if (families) {
+        if (!batch.families || batch.families.length !== chunk.length * familyWidth) {
+          throw new Error(`model returned no family probabilities of width ${familyWidth} (metadata lists ${familyWidth} families)`);
+        }
+        families.set(batch.families, start * familyWidth);
+      }
     }
-    return scores;
+    return { scores, logits, families };
   }
 
   return {
     model,
     metadata,
     threshold,
-    async classify(domains) {
+    familyNames,
+    async classify(domains, options = {}) {
+      const k = familyNames ? Math.max(0, Math.floor(options.families ?? 0)) : 0;
       const normalized: (NormalizedDomain | ClassificationError)[] = domains.map((domain) => {
         try {
           return normalizeDomain(domain as string);
@@ -92,11 +124,20 @@ export function createClassifier(options: ClassifierOptions): Classifier {
       for (const item of normalized) {
         if ('scored' in item && !labelIndex.has(item.scored)) labelIndex.set(item.scored, labelIndex.size);
       }
-      const scores = await scoreLabels([...labelIndex.keys()]);
+      const { scores, logits, families } = await scoreLabels([...labelIndex.keys()]);
       return normalized.map((item): ClassificationOutcome => {
         if (!('scored' in item)) return item;
-        const score = scores[labelIndex.get(item.scored)!]!;
-        return { domain: item.input, name: item.name, scored: item.scored, score, dga: score >= threshold };
+        const row = labelIndex.get(item.scored)!;
+        const score = scores[row]!;
+        const dga = score >= threshold;
+        const result: Classification = { domain: item.input, name: item.name, scored: item.scored, score, dga };
+        if (familyNames && families) {
+          const ranked = topFamilies(familyNames, families, row, Math.max(k, 1));
+          if (dga) result.family = ranked[0];
+          if (k > 0) result.families = ranked;
+        }
+        if (options.logit) result.logit = logits[row]!;
+        return result;
       });
     },
   };

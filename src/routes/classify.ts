@@ -2,12 +2,14 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { isClassificationError } from '../core/classifier.js';
 import { errorResponse } from '../http/error-response.js';
+import { parseFamiliesParam } from '../http/families-param.js';
 import type { AppEnv } from '../http/env.js';
 import { allowOnly } from '../http/method-not-allowed.js';
 
 /**
- * GET /v1/classify?domain=NAME  -> { model, result }
- * POST /v1/classify {"domains": [...]} -> { model, results } (input order; bad items carry an `error`).
+ * GET /v1/classify?domain=NAME[&families=K]  -> { model, result }
+ * POST /v1/classify[?families=K] {"domains": [...], "families"?: K} -> { model, results } (input order; bad
+ * items carry an `error`). `families=K` adds the top-K families of every name.
  */
 export function classifyRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -18,7 +20,8 @@ export function classifyRoutes(): Hono<AppEnv> {
       return errorResponse(c, 400, 'invalid_request', 'query parameter "domain" is required, e.g. /v1/classify?domain=example.com');
     }
     const classifier = c.var.classifier;
-    const [result] = await classifier.classify([domain]);
+    const families = parseFamiliesParam(c.req.query('families'), classifier);
+    const [result] = await classifier.classify([domain], { families });
     if (isClassificationError(result!)) return errorResponse(c, 400, 'invalid_domain', result.error.message);
     return c.json({ model: classifier.model, result });
   });
@@ -54,7 +57,8 @@ export function classifyRoutes(): Hono<AppEnv> {
         return errorResponse(c, 413, 'too_many_domains', `at most ${maxBatch} domains per request; got ${domains.length}`);
       }
       const classifier = c.var.classifier;
-      const results = await classifier.classify(domains);
+      const families = parseFamiliesParam((body as { families?: unknown }).families ?? c.req.query('families'), classifier);
+      const results = await classifier.classify(domains, { families });
       return c.json({ model: classifier.model, results });
     },
   );

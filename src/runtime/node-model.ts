@@ -44,6 +44,7 @@ export async function loadNodeClassifier(options: NodeClassifierOptions = {}): P
     inputName: metadata.onnx.input,
     scoreName: metadata.onnx.score,
     logitName: metadata.onnx.logit,
+    familyName: metadata.onnx.family,
   });
   return createClassifier({ metadata, scorer, threshold: options.threshold });
 }

@@ -21,6 +21,8 @@ export interface OnnxScorerOptions {
   inputName?: string;
   scoreName?: string;
   logitName?: string;
+  /** Family-head output (metadata.onnx.family); omit for a model without one. */
+  familyName?: string;
 }
 
 let configured = false;
@@ -52,7 +54,7 @@ function serialised<T>(task: () => Promise<T>): Promise<T> {
  * the model cannot be parsed; the caller decides how to report that (the Worker answers 503).
  */
 export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scorer> {
-  const { maxLength, inputName = 'chars', scoreName = 'score', logitName = 'logit' } = options;
+  const { maxLength, inputName = 'chars', scoreName = 'score', logitName = 'logit', familyName } = options;
   if (!Number.isInteger(maxLength) || maxLength < 1) throw new RangeError('createOnnxScorer: maxLength must be a positive integer');
   configureRuntime(options.wasm);
   const model = options.model instanceof Uint8Array ? options.model : new Uint8Array(options.model);
@@ -66,7 +68,7 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
       ? withPrecompiledWasm(wasm, () => ort.InferenceSession.create(model, sessionOptions))
       : ort.InferenceSession.create(model, sessionOptions),
   );
-  for (const name of [scoreName, logitName]) {
+  for (const name of [scoreName, logitName, ...(familyName ? [familyName] : [])]) {
     if (!session.outputNames.includes(name)) {
       throw new Error(`ONNX model has no output "${name}" (outputs: ${session.outputNames.join(', ')})`);
     }
@@ -84,7 +86,11 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
       const input = new ort.Tensor('int32', chars, [count, maxLength]);
       const outputs = await session.run({ [inputName]: input });
       // CPU tensors' data are plain typed arrays owned by JS; no copy needed.
-      return { scores: outputs[scoreName]!.data as Float32Array, logits: outputs[logitName]!.data as Float32Array };
+      return {
+        scores: outputs[scoreName]!.data as Float32Array,
+        logits: outputs[logitName]!.data as Float32Array,
+        families: familyName ? (outputs[familyName]!.data as Float32Array) : undefined,
+      };
     },
   };
 }

@@ -68,3 +68,46 @@ describe('createApp', () => {
     expect(classifier).not.toHaveBeenCalled();
   });
 });
+
+describe('the families option', () => {
+  const families = ['benign', 'necurs', 'other'];
+  const familyMetadata: ModelMetadata = { ...metadata, families, onnx: { ...metadata.onnx, family: 'family' } };
+  const classifier = createClassifier({
+    metadata: familyMetadata,
+    scorer: {
+      score: async (_c, n) => ({
+        scores: new Float32Array(n).fill(0.9),
+        logits: new Float32Array(n),
+        families: new Float32Array(n * 3).map((_, i) => [0.2, 0.7, 0.1][i % 3]!),
+      }),
+    },
+  });
+  const app = createApp({ classifier: async () => classifier });
+
+  it('adds the family to DGA verdicts and the top-k families on request, by GET and POST', async () => {
+    const get = (await (await app.request('/v1/classify?domain=x.com&families=2')).json()) as any;
+    expect(get.result.family.name).toBe('necurs');
+    expect(get.result.families.map((f: any) => f.name)).toEqual(['necurs', 'other']);
+    const post = await app.request('/v1/classify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ domains: ['x.com'], families: 1 }),
+    });
+    expect(((await post.json()) as any).results[0].families).toHaveLength(1);
+  });
+
+  it('rejects a bad families value with 400 invalid_request', async () => {
+    for (const bad of ['-1', '11', '1.5', 'many']) {
+      const res = await app.request(`/v1/classify?domain=x.com&families=${bad}`);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as any).error.code).toBe('invalid_request');
+    }
+  });
+
+  it('rejects families for a model without a family head', async () => {
+    const plain = createApp({ classifier: async () => constantClassifier(0.9) });
+    const res = await plain.request('/v1/classify?domain=x.com&families=3');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error.message).toMatch(/no family head/);
+  });
+});

@@ -81,3 +81,41 @@ describe('createClassifier', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('createClassifier with a family head', () => {
+  const families = ['benign', 'necurs', 'matsnu', 'other'];
+  const withFamilies: ModelMetadata = { ...metadata, families, onnx: { ...metadata.onnx, family: 'family' } };
+  /** Every name scores 0.9; family probabilities: benign 0.5, necurs 0.3, matsnu 0.15, other 0.05. */
+  const scorer: Scorer = {
+    async score(_chars, count) {
+      const probs = new Float32Array(count * 4);
+      for (let i = 0; i < count; i++) probs.set([0.5, 0.3, 0.15, 0.05], i * 4);
+      return { scores: new Float32Array(count).fill(0.9), logits: new Float32Array(count).fill(2.2), families: probs };
+    },
+  };
+
+  it('names the most likely family of a DGA name, renormalised over DGA classes', async () => {
+    const [result] = await createClassifier({ metadata: withFamilies, scorer }).classify(['xjwqkzpvbn.net']);
+    expect(result).toMatchObject({ dga: true, family: { name: 'necurs' } });
+    expect((result as any).family.probability).toBeCloseTo(0.6, 5);
+    expect(result).not.toHaveProperty('families');
+  });
+
+  it('gives no family for a name below the threshold', async () => {
+    const [result] = await createClassifier({ metadata: withFamilies, scorer, threshold: 0.95 }).classify(['a.com']);
+    expect(result).toMatchObject({ dga: false });
+    expect(result).not.toHaveProperty('family');
+  });
+
+  it('lists the top-k families on request, most likely first, and the logit', async () => {
+    const [result] = await createClassifier({ metadata: withFamilies, scorer }).classify(['a.com'], { families: 2, logit: true });
+    expect((result as any).families.map((f: any) => f.name)).toEqual(['necurs', 'matsnu']);
+    expect((result as any).families[1].probability).toBeCloseTo(0.3, 5);
+    expect((result as any).logit).toBeCloseTo(2.2, 5);
+  });
+
+  it('refuses a model whose family output does not match the metadata', async () => {
+    const broken: Scorer = { score: async (_c, n) => ({ scores: new Float32Array(n), logits: new Float32Array(n) }) };
+    await expect(createClassifier({ metadata: withFamilies, scorer: broken }).classify(['a.com'])).rejects.toThrow(/family/);
+  });
+});
