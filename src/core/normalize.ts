@@ -2,6 +2,7 @@ import { parse } from 'tldts';
 import tr46 from 'tr46';
 import { DYNAMIC_DNS_SUFFIXES } from './dynamic-dns-suffixes.js';
 import { InvalidDomainError } from './errors.js';
+import { isProviderAssignedSuffix } from './provider-assigned-suffixes.js';
 
 /** A domain name after normalisation, split the way the model and the DNS policy need it. */
 export interface NormalizedDomain {
@@ -40,6 +41,10 @@ const UTS46_OPTIONS = {
  * hyphens, not starting or ending with a hyphen, no empty label, not an IP address), then splits it with
  * the Public Suffix List, private section included, and picks the label to score.
  *
+ * Two documented exceptions refine the PSL: shared dynamic-DNS domains it lacks act as suffixes
+ * (dynamic-dns-suffixes.ts), and suffixes whose labels are provider-assigned IDs fall back to the ICANN
+ * split (provider-assigned-suffixes.ts).
+ *
  * A name that is itself a public suffix (e.g. "com", "co.uk") scores its leftmost label.
  * Throws InvalidDomainError with a message saying what is wrong.
  */
@@ -77,8 +82,12 @@ export function normalizeDomain(input: string): NormalizedDomain {
     }
   }
 
-  const parsed = parse(name, { allowPrivateDomains: true, extractHostname: false });
+  let parsed = parse(name, { allowPrivateDomains: true, extractHostname: false });
   if (parsed.isIp) throw new InvalidDomainError(`"${name}" is an IP address, not a domain name`);
+  // Provider-assigned IDs (CDN, cloud) are not chosen by anyone, so score the provider's name instead.
+  if (parsed.isPrivate && parsed.publicSuffix && isProviderAssignedSuffix(parsed.publicSuffix)) {
+    parsed = parse(name, { allowPrivateDomains: false, extractHostname: false });
+  }
 
   let publicSuffix = parsed.publicSuffix ?? labels[labels.length - 1]!;
   let registrable = parsed.domain ?? '';

@@ -60,12 +60,29 @@ describe('normalizeDomain', () => {
     expect(normalizeDomain('mooo.com').scored).toBe('mooo');
   });
 
-  it('handles CDN and cloud hostnames with many labels', () => {
-    expect(normalizeDomain('d1a2b3c4d5e6f7.cloudfront.net')).toMatchObject({ publicSuffix: 'cloudfront.net', scored: 'd1a2b3c4d5e6f7' });
-    // akamaiedge.net is itself a private-section suffix, so the customer label left of it is scored.
-    expect(normalizeDomain('e1234.dscb.akamaiedge.net')).toMatchObject({ publicSuffix: 'akamaiedge.net', scored: 'dscb' });
-    expect(normalizeDomain('lb-1234567890.us-east-1.elb.amazonaws.com').publicSuffix).toBe('us-east-1.elb.amazonaws.com');
-    expect(normalizeDomain('59cdcef1c8d74ef890dfade77fb72ac6.r2.dev').publicSuffix).toBe('r2.dev');
+  it('scores the provider, not the opaque ID, under provider-assigned CDN and cloud suffixes', () => {
+    expect(normalizeDomain('d1a2b3c4d5e6f7.cloudfront.net')).toMatchObject({
+      subdomain: 'd1a2b3c4d5e6f7',
+      registrable: 'cloudfront.net',
+      publicSuffix: 'net',
+      scored: 'cloudfront',
+    });
+    expect(normalizeDomain('e1234.dscb.akamaiedge.net').scored).toBe('akamaiedge');
+    expect(normalizeDomain('ec2-3-4-5-6.compute-1.amazonaws.com').scored).toBe('amazonaws');
+    expect(normalizeDomain('ec2-3-4-5-6.us-west-2.compute.amazonaws.com').scored).toBe('amazonaws');
+    expect(normalizeDomain('abc123defg.execute-api.us-east-1.amazonaws.com').scored).toBe('amazonaws');
+    expect(normalizeDomain('pub-59cdcef1c8d74ef890dfade77fb72ac6.r2.dev').scored).toBe('r2');
+    expect(normalizeDomain('x7fk2.lambda-url.eu-west-1.on.aws').registrable).toBe('on.aws');
+  });
+
+  it('still scores customer-chosen labels under cloud suffixes', () => {
+    expect(normalizeDomain('my-lb-1234567890.us-east-1.elb.amazonaws.com')).toMatchObject({
+      publicSuffix: 'us-east-1.elb.amazonaws.com',
+      scored: 'my-lb-1234567890',
+    });
+    expect(normalizeDomain('mybucket.s3.amazonaws.com').scored).toBe('mybucket');
+    expect(normalizeDomain('qwxzkvbn.azurewebsites.net').scored).toBe('qwxzkvbn');
+    expect(normalizeDomain('www.qwxzkvbn.blogspot.com').scored).toBe('qwxzkvbn');
   });
 
   it('scores the leftmost label of a bare public suffix', () => {
