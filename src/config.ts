@@ -8,6 +8,10 @@ export interface AppConfig {
   maxBodyBytes: number;
   /** Overrides the model's threshold when set. DGA_THRESHOLD, 0..1. */
   threshold: number | undefined;
+  /** Scored labels remembered per isolate (0 = off). LRU_SIZE, default 10,000. */
+  lruSize: number;
+  /** max-age of GET /v1/classify answers in the edge cache, seconds (0 = off). CACHE_TTL_SECONDS, default 3600. */
+  cacheTtlSeconds: number;
 }
 
 /** The variables the Worker reads; everything is optional and has a default. */
@@ -15,6 +19,8 @@ export interface ConfigVars {
   MAX_BATCH?: string;
   MAX_BODY_BYTES?: string;
   DGA_THRESHOLD?: string;
+  LRU_SIZE?: string;
+  CACHE_TTL_SECONDS?: string;
 }
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -39,5 +45,7 @@ export function parseConfig(vars: ConfigVars): AppConfig {
     maxBatch: integer('MAX_BATCH', vars.MAX_BATCH, 1000, 1, 100_000),
     maxBodyBytes: integer('MAX_BODY_BYTES', vars.MAX_BODY_BYTES, 512 * 1024, 1024, 100 * 1024 * 1024),
     threshold,
+    lruSize: integer('LRU_SIZE', vars.LRU_SIZE, 10_000, 0, 1_000_000),
+    cacheTtlSeconds: integer('CACHE_TTL_SECONDS', vars.CACHE_TTL_SECONDS, 3600, 0, 31_536_000),
   };
 }

@@ -6,22 +6,27 @@ import modelBytes from '../model/dga.onnx';
 import metadataJson from '../model/metadata.json';
 import { createClassifier, type Classifier } from './core/classifier.js';
 import { parseModelMetadata } from './core/metadata.js';
+import type { Scorer } from './core/scorer.js';
 import type { AppConfig } from './config.js';
 import type { SessionInfo } from './routes/health.js';
 import { createOnnxScorer } from './runtime/onnx-scorer.js';
 
-let session: Promise<Classifier> | undefined;
-let info: SessionInfo | undefined;
+const metadata = parseModelMetadata(metadataJson);
+
+let scorer: Promise<Scorer> | undefined;
 let sessionsCreated = 0;
+let sessionId: string | undefined;
+let evaluatingModule = true;
+let createdAtStartup = false;
+const classifiers = new Map<number | undefined, Classifier>();
 
 /**
- * This isolate's classifier: one ORT session, created on first use and reused by every later request.
- * A failed load is not cached, so the next request retries instead of the isolate staying broken.
+ * Creates this isolate's one ORT session and runs it once, so that V8 compiles the wasm functions the
+ * model needs now rather than on the first request. A failed load is forgotten, so the next caller retries.
  */
-export function workerClassifier(config: AppConfig): Promise<Classifier> {
-  session ??= (async () => {
-    const metadata = parseModelMetadata(metadataJson);
-    const scorer = await createOnnxScorer({
+function loadScorer(): Promise<Scorer> {
+  scorer ??= (async () => {
+    const created = await createOnnxScorer({
       model: modelBytes,
       wasm: ortWasm,
       maxLength: metadata.maxLength,
@@ -30,16 +35,42 @@ export function workerClassifier(config: AppConfig): Promise<Classifier> {
       logitName: metadata.onnx.logit,
       familyName: metadata.onnx.family,
     });
+    await created.score(new Int32Array(metadata.maxLength), 1);
     sessionsCreated += 1;
-    info = { id: crypto.randomUUID(), sessionsCreated };
-    return createClassifier({ metadata, scorer, threshold: config.threshold });
+    createdAtStartup = evaluatingModule;
+    sessionId = undefined; // a new session gets a new id, made lazily: no random values at global scope
+    return created;
   })().catch((error: unknown) => {
-    session = undefined;
+    scorer = undefined;
     throw error;
   });
-  return session;
+  return scorer;
+}
+
+// Load during module evaluation: the isolate's start-up pays for ORT's initialisation, so the first request
+// does not. If it fails here, the Worker still starts and the first request retries (and answers 503 if
+// the model is really broken) instead of the whole script failing to load.
+await loadScorer().catch((error: unknown) => {
+  console.error('model_unavailable: loading the model at start-up failed; retrying on the first request:', error);
+});
+evaluatingModule = false;
+
+/**
+ * This isolate's classifier for a given configuration: one ORT session shared by all of them (the
+ * deployment's threshold only changes the verdict, not the model run).
+ */
+export async function workerClassifier(config: AppConfig): Promise<Classifier> {
+  const loaded = await loadScorer();
+  let classifier = classifiers.get(config.threshold);
+  if (!classifier) {
+    classifier = createClassifier({ metadata, scorer: loaded, threshold: config.threshold, cacheSize: config.lruSize });
+    classifiers.set(config.threshold, classifier);
+  }
+  return classifier;
 }
 
 export function workerSessionInfo(): SessionInfo | undefined {
-  return info;
+  if (sessionsCreated === 0) return undefined;
+  sessionId ??= crypto.randomUUID();
+  return { id: sessionId, sessionsCreated, createdAtStartup };
 }

@@ -1,6 +1,7 @@
 import { createEncoder } from './encode.js';
 import { DgaEdgeError } from './errors.js';
 import { topFamilies, type FamilyScore } from './families.js';
+import { LruCache } from './lru-cache.js';
 import type { ModelMetadata } from './metadata.js';
 import { normalizeDomain, type NormalizedDomain } from './normalize.js';
 import type { Scorer } from './scorer.js';
@@ -73,6 +74,16 @@ export interface ClassifierOptions {
   threshold?: number;
   /** Names per model call; bounds the input tensor's memory. Default 1024. */
   chunkSize?: number;
+  /** Scored labels remembered per classifier (per isolate in the Worker); 0 disables. Default 10,000. */
+  cacheSize?: number;
+}
+
+/** What the model said about one scored label; a cache entry. */
+interface LabelScore {
+  score: number;
+  logit: number;
+  /** This label's family-head row, when the model has one. */
+  families?: Float32Array;
 }
 
 export function isClassificationError(outcome: ClassificationOutcome): outcome is ClassificationError {
@@ -84,7 +95,7 @@ export function isClassificationError(outcome: ClassificationOutcome): outcome i
  * score in chunks, and map scores back to the inputs in order.
  */
 export function createClassifier(options: ClassifierOptions): Classifier {
-  const { metadata, scorer, chunkSize = 1024 } = options;
+  const { metadata, scorer, chunkSize = 1024, cacheSize = 10_000 } = options;
   const threshold = options.threshold ?? metadata.threshold;
   if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`threshold must be in 0..1, got ${threshold}`);
   const encoder = createEncoder(metadata);
@@ -92,28 +103,43 @@ export function createClassifier(options: ClassifierOptions): Classifier {
 
   const familyNames = metadata.families;
   const familyWidth = familyNames?.length ?? 0;
+  const cache = new LruCache<string, LabelScore>(cacheSize);
 
-  /** Scores distinct labels in chunks; family probabilities are kept only for models that have them. */
-  async function scoreLabels(labels: string[], timings: ClassifyTimings | undefined) {
-    const scores = new Float32Array(labels.length);
-    const logits = new Float32Array(labels.length);
-    const families = familyWidth > 0 ? new Float32Array(labels.length * familyWidth) : undefined;
-    for (let start = 0; start < labels.length; start += chunkSize) {
-      const chunk = labels.slice(start, start + chunkSize);
-      const encoded = encoder.encodeBatch(chunk);
+  /**
+   * Scores distinct labels: cached ones come from the LRU, the rest go to the model in chunks. Repeated
+   * names (popular sites, a DGA's own retries) then cost a map lookup instead of an LSTM run.
+   */
+  async function scoreLabels(labels: string[], timings: ClassifyTimings | undefined): Promise<LabelScore[]> {
+    const out = new Array<LabelScore>(labels.length);
+    const missing: number[] = [];
+    labels.forEach((label, i) => {
+      const hit = cache.get(label);
+      if (hit) out[i] = hit;
+      else missing.push(i);
+    });
+    for (let start = 0; start < missing.length; start += chunkSize) {
+      const rows = missing.slice(start, start + chunkSize);
+      const encoded = encoder.encodeBatch(rows.map((i) => labels[i]!));
       const started = timings ? performance.now() : 0;
-      const batch = await scorer.score(encoded, chunk.length);
-      if (timings) timings.modelMs += performance.now() - started;
-      scores.set(batch.scores, start);
-      logits.set(batch.logits, start);
-      if (families) {
-        if (!batch.families || batch.families.length !== chunk.length * familyWidth) {
-          throw new Error(`model returned no family probabilities of width ${familyWidth} (metadata lists ${familyWidth} families)`);
-        }
-        families.set(batch.families, start * familyWidth);
+      const batch = await scorer.score(encoded, rows.length);
+      if (timings) {
+        timings.modelMs += performance.now() - started;
+        timings.modelRows += rows.length;
       }
+      if (familyWidth > 0 && (!batch.families || batch.families.length !== rows.length * familyWidth)) {
+        throw new Error(`model returned no family probabilities of width ${familyWidth} (metadata lists ${familyWidth} families)`);
+      }
+      rows.forEach((i, r) => {
+        const entry: LabelScore = {
+          score: batch.scores[r]!,
+          logit: batch.logits[r]!,
+          families: familyWidth > 0 ? batch.families!.slice(r * familyWidth, (r + 1) * familyWidth) : undefined,
+        };
+        out[i] = entry;
+        cache.set(labels[i]!, entry);
+      });
     }
-    return { scores, logits, families };
+    return out;
   }
 
   return {
@@ -138,25 +164,21 @@ export function createClassifier(options: ClassifierOptions): Classifier {
       for (const item of normalized) {
         if ('scored' in item && !labelIndex.has(item.scored)) labelIndex.set(item.scored, labelIndex.size);
       }
-      const { scores, logits, families } = await scoreLabels([...labelIndex.keys()], timings);
+      const scored = await scoreLabels([...labelIndex.keys()], timings);
       const results = normalized.map((item): ClassificationOutcome => {
         if (!('scored' in item)) return item;
-        const row = labelIndex.get(item.scored)!;
-        const score = scores[row]!;
-        const dga = score >= threshold;
-        const result: Classification = { domain: item.input, name: item.name, scored: item.scored, score, dga };
-        if (familyNames && families) {
-          const ranked = topFamilies(familyNames, families, row, Math.max(k, 1));
+        const label = scored[labelIndex.get(item.scored)!]!;
+        const dga = label.score >= threshold;
+        const result: Classification = { domain: item.input, name: item.name, scored: item.scored, score: label.score, dga };
+        if (familyNames && label.families) {
+          const ranked = topFamilies(familyNames, label.families, 0, Math.max(k, 1));
           if (dga) result.family = ranked[0];
           if (k > 0) result.families = ranked;
         }
-        if (options.logit) result.logit = logits[row]!;
+        if (options.logit) result.logit = label.logit;
         return result;
       });
-      if (timings) {
-        timings.modelRows += labelIndex.size;
-        timings.totalMs += performance.now() - started;
-      }
+      if (timings) timings.totalMs += performance.now() - started;
       return results;
     },
   };

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { isClassificationError, type ClassifyTimings } from '../core/classifier.js';
 import { errorResponse } from '../http/error-response.js';
 import { parseFamiliesParam } from '../http/families-param.js';
+import { edgeCache } from '../http/edge-cache.js';
 import type { AppEnv } from '../http/env.js';
 import { allowOnly } from '../http/method-not-allowed.js';
 
@@ -26,7 +27,7 @@ function serverTiming(t: ClassifyTimings): string {
 export function classifyRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get('/v1/classify', async (c) => {
+  app.get('/v1/classify', edgeCache, async (c) => {
     const domain = c.req.query('domain');
     if (domain === undefined || domain === '') {
       return errorResponse(c, 400, 'invalid_request', 'query parameter "domain" is required, e.g. /v1/classify?domain=example.com');

@@ -8,6 +8,8 @@ export interface SessionInfo {
   id: string;
   /** How many sessions this isolate has created (1 when reuse works). */
   sessionsCreated: number;
+  /** True when the session was created while the script started (not on a request). */
+  createdAtStartup?: boolean;
 }
 
 /** GET /healthz: 200 once the model is loaded (a load failure answers 503 before this handler). */

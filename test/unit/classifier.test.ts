@@ -119,3 +119,32 @@ describe('createClassifier with a family head', () => {
     await expect(createClassifier({ metadata: withFamilies, scorer: broken }).classify(['a.com'])).rejects.toThrow(/family/);
   });
 });
+
+describe('the classifier cache', () => {
+  it('answers repeated labels without calling the model, with identical results', async () => {
+    const calls: number[] = [];
+    const classifier = createClassifier({ metadata, scorer: fakeScorer(calls) });
+    const first = await classifier.classify(['xq1.com', 'abc.net']);
+    const second = await classifier.classify(['www.xq1.com', 'abc.net', 'new.org']);
+    expect(calls).toEqual([2, 1]); // only "new" was scored the second time
+    expect((second[0] as any).score).toBe((first[0] as any).score);
+  });
+
+  it('reports model time and rows in the timings it is given', async () => {
+    const classifier = createClassifier({ metadata, scorer: fakeScorer([]) });
+    const timings = { modelMs: 0, totalMs: 0, modelRows: 0 };
+    await classifier.classify(['a.com', 'b.com', 'a.org'], { timings });
+    expect(timings.modelRows).toBe(2);
+    await classifier.classify(['a.com'], { timings });
+    expect(timings.modelRows).toBe(2);
+    expect(timings.totalMs).toBeGreaterThanOrEqual(timings.modelMs);
+  });
+
+  it('can be switched off', async () => {
+    const calls: number[] = [];
+    const classifier = createClassifier({ metadata, scorer: fakeScorer(calls), cacheSize: 0 });
+    await classifier.classify(['a.com']);
+    await classifier.classify(['a.com']);
+    expect(calls).toEqual([1, 1]);
+  });
+});

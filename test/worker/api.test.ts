@@ -88,6 +88,44 @@ describe('the Worker in workerd, with the committed model', () => {
     expect(after.sessionsCreated).toBe(1);
   });
 
+  it('loads the model while the script starts, so the first request finds a session', async () => {
+    const fresh = await startWorker();
+    try {
+      const first = await fresh.dispatchFetch(`${BASE}/v1/classify?domain=first-request.com`);
+      expect(first.status).toBe(200);
+      // The session was made during module evaluation: the first request did not create it.
+      const health = (await (await fresh.dispatchFetch(`${BASE}/healthz`)).json()) as any;
+      expect(health.session).toMatchObject({ sessionsCreated: 1, createdAtStartup: true });
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
+  it('serves a repeated GET from the edge cache, keyed by the whole query', async () => {
+    const url = '/v1/classify?domain=cache-me-please.net';
+    const first = await call(url);
+    expect(first.headers.get('x-cache')).toBe('miss');
+    expect(first.headers.get('cache-control')).toBe('public, max-age=3600');
+    const second = await call(url);
+    expect(second.headers.get('x-cache')).toBe('hit');
+    expect(second.json).toEqual(first.json);
+    const other = await call('/v1/classify?domain=cache-me-please.net&x=1');
+    expect(other.headers.get('x-cache')).toBe('miss');
+  });
+
+  it('never caches errors or POST answers', async () => {
+    await call('/v1/classify?domain=bad_name.com');
+    expect((await call('/v1/classify?domain=bad_name.com')).headers.get('x-cache')).toBeNull();
+    const res = await post(JSON.stringify({ domains: ['a.com'] }));
+    expect(res.headers.get('x-cache')).toBeNull();
+    expect(res.headers.get('cache-control')).toBeNull();
+  });
+
+  it('reports model time in a Server-Timing header', async () => {
+    const res = await post(JSON.stringify({ domains: ['timing-one.com', 'timing-two.com'] }));
+    expect(res.headers.get('server-timing')).toMatch(/^model;dur=\d+\.\d{3};desc="2 rows", classify;dur=\d+\.\d{3}$/);
+  });
+
   it('rejects an invalid domain with 400 invalid_domain', async () => {
     const res = await call('/v1/classify?domain=bad_name.com');
     expectError(res, 400, 'invalid_domain');
