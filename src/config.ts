@@ -1,7 +1,12 @@
 import { DgaEdgeError } from './core/errors.js';
 
+/** Which export of the model serves: int8 weights (default, 3x smaller) or the float original. */
+export type ModelPrecision = 'int8' | 'float';
+
 /** Worker settings, from wrangler `[vars]` (all strings there), parsed and checked once per isolate. */
 export interface AppConfig {
+  /** MODEL_PRECISION, default "int8". */
+  modelPrecision: ModelPrecision;
   /** Most names accepted in one POST /v1/classify. MAX_BATCH, default 1000. */
   maxBatch: number;
   /** Largest request body accepted, in bytes. MAX_BODY_BYTES, default 512 KiB. */
@@ -20,6 +25,7 @@ export interface ConfigVars {
   MAX_BODY_BYTES?: string;
   DGA_THRESHOLD?: string;
   LRU_SIZE?: string;
+  MODEL_PRECISION?: string;
   CACHE_TTL_SECONDS?: string;
 }
 
@@ -32,6 +38,13 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
   return value;
 }
 
+/** MODEL_PRECISION: "int8" (default) or "float"; throws on anything else. */
+export function parseModelPrecision(raw: string | undefined): ModelPrecision {
+  if (raw === undefined || raw === '' || raw === 'int8') return 'int8';
+  if (raw === 'float') return 'float';
+  throw new DgaEdgeError('internal_error', `configuration: MODEL_PRECISION=${raw} must be "int8" or "float"`, 500);
+}
+
 /** Parses the Worker's vars; a bad value is a deployment error reported once, clearly, in the log. */
 export function parseConfig(vars: ConfigVars): AppConfig {
   let threshold: number | undefined;
@@ -42,6 +55,7 @@ export function parseConfig(vars: ConfigVars): AppConfig {
     }
   }
   return {
+    modelPrecision: parseModelPrecision(vars.MODEL_PRECISION),
     maxBatch: integer('MAX_BATCH', vars.MAX_BATCH, 1000, 1, 100_000),
     maxBodyBytes: integer('MAX_BODY_BYTES', vars.MAX_BODY_BYTES, 512 * 1024, 1024, 100 * 1024 * 1024),
     threshold,

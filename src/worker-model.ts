@@ -1,17 +1,29 @@
 // The model this Worker serves. The ONNX file is bundled as data and ORT's wasm as a compiled module,
 // because Workers may not compile WebAssembly from bytes at run time. wrangler resolves .wasm imports by
 // relative path only, hence the path into node_modules.
+import { env } from 'cloudflare:workers';
 import ortWasm from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
-import modelBytes from '../model/dga.onnx';
+import int8ModelBytes from '../model/dga.int8.onnx';
+import floatModelBytes from '../model/dga.onnx';
 import metadataJson from '../model/metadata.json';
 import { createClassifier, type Classifier } from './core/classifier.js';
 import { parseModelMetadata } from './core/metadata.js';
 import type { Scorer } from './core/scorer.js';
-import type { AppConfig } from './config.js';
+import { parseModelPrecision, type AppConfig, type ConfigVars, type ModelPrecision } from './config.js';
 import type { SessionInfo } from './routes/health.js';
 import { createOnnxScorer } from './runtime/onnx-scorer.js';
 
 const metadata = parseModelMetadata(metadataJson);
+
+// The precision must be known while the module evaluates (the session is built then), so it is read from
+// `env` of cloudflare:workers here. A bad value falls back to int8 for loading; every request then answers
+// 500 with the configuration error (parseConfig), which is where deployment mistakes are reported.
+let precision: ModelPrecision;
+try {
+  precision = parseModelPrecision((env as ConfigVars).MODEL_PRECISION);
+} catch {
+  precision = 'int8';
+}
 
 let scorer: Promise<Scorer> | undefined;
 let sessionsCreated = 0;
@@ -27,7 +39,7 @@ const classifiers = new Map<number | undefined, Classifier>();
 function loadScorer(): Promise<Scorer> {
   scorer ??= (async () => {
     const created = await createOnnxScorer({
-      model: modelBytes,
+      model: precision === 'int8' ? int8ModelBytes : floatModelBytes,
       wasm: ortWasm,
       maxLength: metadata.maxLength,
       inputName: metadata.onnx.input,
@@ -63,7 +75,13 @@ export async function workerClassifier(config: AppConfig): Promise<Classifier> {
   const loaded = await loadScorer();
   let classifier = classifiers.get(config.threshold);
   if (!classifier) {
-    classifier = createClassifier({ metadata, scorer: loaded, threshold: config.threshold, cacheSize: config.lruSize });
+    classifier = createClassifier({
+      metadata,
+      scorer: loaded,
+      threshold: config.threshold,
+      cacheSize: config.lruSize,
+      variant: precision,
+    });
     classifiers.set(config.threshold, classifier);
   }
   return classifier;

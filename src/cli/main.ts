@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { Classifier } from '../core/classifier.js';
-import { DEFAULT_METADATA_PATH, DEFAULT_MODEL_PATH, loadNodeClassifier } from '../runtime/node-model.js';
+import { DEFAULT_METADATA_PATH, loadNodeClassifier, MODEL_PATHS } from '../runtime/node-model.js';
 
 const USAGE = `Usage: dga-edge classify [FILE] [options]
 
@@ -12,7 +12,9 @@ in input order: {"domain","name","scored","score","dga"}, or {"domain","error":{
 line that is not a valid domain name. Same model and pre-processing as the HTTP API.
 
 Options:
-  --model PATH       ONNX model (default: ${DEFAULT_MODEL_PATH})
+  --precision P      int8 (default: ${MODEL_PATHS.int8})
+                     or float (${MODEL_PATHS.float})
+  --model PATH       another ONNX model file (overrides --precision)
   --metadata PATH    model metadata (default: ${DEFAULT_METADATA_PATH})
   --threshold X      score at or above which "dga" is true (default: the model's)
   --families K       add the top-K families of every name (models with a family head)
@@ -50,6 +52,7 @@ export async function main(argv: string[], io = { stdin: process.stdin, stdout: 
       allowPositionals: true,
       options: {
         model: { type: 'string' },
+        precision: { type: 'string', default: 'int8' },
         metadata: { type: 'string' },
         threshold: { type: 'string' },
         batch: { type: 'string', default: '2048' },
@@ -69,6 +72,11 @@ export async function main(argv: string[], io = { stdin: process.stdin, stdout: 
   const [command, file, ...rest] = positionals;
   if (command !== 'classify' || rest.length > 0) {
     io.stderr.write(`dga-edge: ${command ? `unknown command "${positionals.join(' ')}"` : 'missing command'}\n\n${USAGE}`);
+    return 2;
+  }
+  const precision = values.precision;
+  if (precision !== 'int8' && precision !== 'float') {
+    io.stderr.write(`dga-edge: --precision must be int8 or float, got "${precision}"\n`);
     return 2;
   }
   const batchSize = Number(values.batch);
@@ -100,7 +108,7 @@ export async function main(argv: string[], io = { stdin: process.stdin, stdout: 
 
   let classifier: Classifier;
   try {
-    classifier = await loadNodeClassifier({ modelPath: values.model, metadataPath: values.metadata, threshold });
+    classifier = await loadNodeClassifier({ precision, modelPath: values.model, metadataPath: values.metadata, threshold });
   } catch (error) {
     io.stderr.write(`dga-edge: cannot load the model: ${(error as Error).message}\n`);
     return 1;

@@ -61,6 +61,8 @@ export interface Classifier {
   readonly metadata: ModelMetadata;
   /** The threshold in force (the metadata's, unless the deployment overrides it). */
   readonly threshold: number;
+  /** Which export of the model runs (e.g. "int8", "float"), for /v1/model. */
+  readonly variant: string | undefined;
   /** Family-head classes (index 0 "benign"), or undefined for a binary-only model. */
   readonly familyNames: readonly string[] | undefined;
   /** Classifies names in input order; invalid names yield ClassificationError entries, never a throw. */
@@ -76,6 +78,8 @@ export interface ClassifierOptions {
   chunkSize?: number;
   /** Scored labels remembered per classifier (per isolate in the Worker); 0 disables. Default 10,000. */
   cacheSize?: number;
+  /** Which export of the model the scorer runs, reported as-is (e.g. "int8"). */
+  variant?: string;
 }
 
 /** What the model said about one scored label; a cache entry. */
@@ -146,6 +150,7 @@ export function createClassifier(options: ClassifierOptions): Classifier {
     model,
     metadata,
     threshold,
+    variant: options.variant,
     familyNames,
     async classify(domains, options = {}) {
       const { timings } = options;

@@ -6,10 +6,11 @@ import { allowOnly } from '../http/method-not-allowed.js';
 export function modelRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/v1/model', (c) => {
-    const { metadata, threshold } = c.var.classifier;
+    const { metadata, threshold, variant } = c.var.classifier;
     return c.json({
       id: metadata.id,
       version: metadata.version,
+      precision: variant,
       createdAt: metadata.createdAt,
       threshold,
       modelThreshold: metadata.threshold,
@@ -17,6 +18,7 @@ export function modelRoutes(): Hono<AppEnv> {
       maxLength: metadata.maxLength,
       padding: metadata.padding,
       architecture: metadata.architecture,
+      families: metadata.families,
       training: metadata.training,
     });
   });

@@ -202,14 +202,40 @@ describe('deployment settings', () => {
     expect(model.threshold).toBe(0);
   });
 
-  it('refuse a bad setting with a logged 500, not a crash', async () => {
-    const bad = await startWorker({ MAX_BATCH: 'lots' });
+  it('serve the int8 model by default and the float one with MODEL_PRECISION=float', async () => {
+    const float = await startWorker({ MODEL_PRECISION: 'float' });
     try {
-      const res = await bad.dispatchFetch(`${BASE}/healthz`);
-      expect(res.status).toBe(500);
-      expect(((await res.json()) as any).error.code).toBe('internal_error');
+      const domains = ['xjwqkzpvbn.net', 'google.com', 'ultraxupoship.org', 'wikipedia.org'];
+      const ask = async (mf: Miniflare) => {
+        const res = await mf.dispatchFetch(`${BASE}/v1/classify`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ domains }),
+        });
+        return ((await res.json()) as any).results as { score: number; dga: boolean }[];
+      };
+      const [q, f] = [await ask(mf), await ask(float)];
+      expect(((await (await mf.dispatchFetch(`${BASE}/v1/model`)).json()) as any).precision).toBe('int8');
+      expect(((await (await float.dispatchFetch(`${BASE}/v1/model`)).json()) as any).precision).toBe('float');
+      q.forEach((r, i) => {
+        expect(Math.abs(r.score - f[i]!.score)).toBeLessThan(0.01);
+      });
+      expect(q.some((r, i) => r.score !== f[i]!.score)).toBe(true);
     } finally {
-      await bad.dispose();
+      await float.dispose();
+    }
+  });
+
+  it('refuse a bad setting with a logged 500, not a crash', async () => {
+    for (const vars of [{ MAX_BATCH: 'lots' }, { MODEL_PRECISION: 'int4' }]) {
+      const bad = await startWorker(vars);
+      try {
+        const res = await bad.dispatchFetch(`${BASE}/healthz`);
+        expect(res.status).toBe(500);
+        expect(((await res.json()) as any).error.code).toBe('internal_error');
+      } finally {
+        await bad.dispose();
+      }
     }
   });
 });
