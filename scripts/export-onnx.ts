@@ -1,12 +1,18 @@
 /**
- * Exports the trained tfjs LayersModel to ONNX (no Python), then checks the result against tfjs.
+ * Exports the trained tfjs LayersModel to ONNX (no Python): a float32 file and an int8 file, then checks them.
  *
  *   npx tsx scripts/export-onnx.ts [--model model/tfjs] [--metadata model/metadata.json] [--out model/dga.onnx]
- *                                  [--samples 300] [--seed 1] [--tolerance 1e-4] [--no-check]
+ *                                  [--int8-out model/dga.int8.onnx] [--int8-scheme int8-weights] [--no-int8]
+ *                                  [--samples 300] [--seed 1] [--tolerance 1e-4]
+ *                                  [--int8-names 10000] [--int8-tolerance 0.01] [--int8-agreement 0.999] [--no-check]
  *
- * Prints the output path, size, sha256 and opset; then loads the file in onnxruntime-web (the same WASM
- * runtime and adapter the Worker uses) and compares scores and logits with tfjs `predict` on random encoded
- * names, printing the largest absolute differences. Exits 1 if they exceed the tolerance.
+ * Prints each file's path, size, sha256, opset and producer. Then (unless --no-check):
+ *   - float vs tfjs: loads the float file in onnxruntime-web (the Worker's WASM runtime and adapter) and
+ *     compares score, logit and family probabilities with tfjs on --samples names;
+ *   - int8 vs float: both files in onnxruntime-web on --int8-names generated names (test/fixtures/names.ts):
+ *     largest |score diff| and the share of names with the same decision at the metadata threshold;
+ *   - onnxruntime-node, when installed: both files load there and agree with onnxruntime-web.
+ * Exits 1 if a figure is outside its bound. Same inputs give byte-identical files.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
@@ -17,26 +23,34 @@ import { parseArgs } from 'node:util';
 import { createEncoder } from '../src/core/encode.js';
 import { parseModelMetadata, type ModelMetadata } from '../src/core/metadata.js';
 import { createOnnxScorer } from '../src/runtime/onnx-scorer.js';
-import { fileLoadHandler, MODEL_JSON, readLayersModelFiles } from './lib/tfjs-files.js';
-import { convertLayersModel, OPSET, PRODUCER_NAME } from './lib/tfjs-to-onnx.js';
 import { ortWasmPath } from '../src/runtime/node-model.js';
+import { generateNames } from '../test/fixtures/names.js';
+import { compareOutputs, scoreInBatches, tfjsReference, type ModelOutputs } from './lib/parity.js';
+import { fileLoadHandler, MODEL_JSON, readLayersModelFiles } from './lib/tfjs-files.js';
+import { convertLayersModel, DEFAULT_INT8_SCHEME, OPSET, PRODUCER_NAME, WEIGHT_SCHEMES, type WeightScheme } from './lib/tfjs-to-onnx.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const HELP = `Usage: npx tsx scripts/export-onnx.ts [options]
 
-Converts the trained tfjs LayersModel (Embedding -> LSTM -> Dropout -> Dense sigmoid) into an ONNX file
-(opset ${OPSET}) and checks it against tfjs on random names.
+Converts the trained tfjs LayersModel (Embedding -> LSTM -> Dropout -> Dense sigmoid score head, optionally a
+Dense softmax family head) into a float32 ONNX file and an int8 ONNX file (opset ${OPSET}), and checks them.
 
 Options:
-  --model DIR         tfjs model directory with model.json + weights   (default: model/tfjs)
-  --metadata FILE     model metadata JSON                               (default: model/metadata.json)
-  --out FILE          ONNX file to write                                (default: model/dga.onnx)
-  --samples N         random names for the tfjs/ONNX smoke check        (default: 300)
-  --seed N            seed for those names                              (default: 1)
-  --tolerance X       largest allowed |score diff| and |logit diff|     (default: 1e-4)
-  --no-check          write the file and skip the smoke check
-  -h, --help          show this help
+  --model DIR            tfjs model directory with model.json + weights   (default: model/tfjs)
+  --metadata FILE        model metadata JSON                               (default: model/metadata.json)
+  --out FILE             float ONNX file to write                          (default: model/dga.onnx)
+  --int8-out FILE        int8 ONNX file to write                           (default: --out with .int8.onnx)
+  --int8-scheme NAME     ${WEIGHT_SCHEMES.filter((w) => w.startsWith('int8')).join(' | ')}  (default: ${DEFAULT_INT8_SCHEME})
+  --no-int8              write only the float file
+  --samples N            names for the tfjs/ONNX check                     (default: 300)
+  --seed N               seed for the generated names                      (default: 1)
+  --tolerance X          largest allowed float-vs-tfjs difference          (default: 1e-4)
+  --int8-names N         generated names for the int8-vs-float check       (default: 10000)
+  --int8-tolerance X     largest allowed int8-vs-float |score diff|        (default: 0.01)
+  --int8-agreement X     smallest allowed share of same decisions          (default: 0.999)
+  --no-check             write the files and skip the checks
+  -h, --help             show this help
 
 Default paths are relative to the project root; paths you give are relative to the current directory.`;
 
@@ -49,9 +63,15 @@ function parseCli(argv: string[]) {
       model: { type: 'string' },
       metadata: { type: 'string' },
       out: { type: 'string' },
+      'int8-out': { type: 'string' },
+      'int8-scheme': { type: 'string', default: DEFAULT_INT8_SCHEME },
+      'no-int8': { type: 'boolean', default: false },
       samples: { type: 'string', default: '300' },
       seed: { type: 'string', default: '1' },
       tolerance: { type: 'string', default: '1e-4' },
+      'int8-names': { type: 'string', default: '10000' },
+      'int8-tolerance': { type: 'string', default: '0.01' },
+      'int8-agreement': { type: 'string', default: '0.999' },
       'no-check': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -63,16 +83,29 @@ function parseCli(argv: string[]) {
     if (!Number.isInteger(n) || n < min) throw new CliError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(v)})`);
     return n;
   };
-  const tolerance = Number(values.tolerance);
-  if (!(tolerance > 0)) throw new CliError(`--tolerance must be a positive number (got ${JSON.stringify(values.tolerance)})`);
+  const positive = (name: string, v: string, max = Infinity) => {
+    const n = Number(v);
+    if (!(n > 0 && n <= max)) throw new CliError(`--${name} must be a number in (0, ${max}] (got ${JSON.stringify(v)})`);
+    return n;
+  };
+  const scheme = values['int8-scheme'] as WeightScheme;
+  if (!WEIGHT_SCHEMES.includes(scheme) || !scheme.startsWith('int8')) {
+    throw new CliError(`--int8-scheme must be one of ${WEIGHT_SCHEMES.filter((w) => w.startsWith('int8')).join(', ')} (got ${JSON.stringify(scheme)})`);
+  }
+  const outPath = values.out ? resolve(values.out) : join(ROOT, 'model', 'dga.onnx');
   return {
     help: values.help,
     modelDir: values.model ? resolve(values.model) : join(ROOT, 'model', 'tfjs'),
     metadataPath: values.metadata ? resolve(values.metadata) : join(ROOT, 'model', 'metadata.json'),
-    outPath: values.out ? resolve(values.out) : join(ROOT, 'model', 'dga.onnx'),
+    outPath,
+    int8Path: values['no-int8'] ? null : values['int8-out'] ? resolve(values['int8-out']) : outPath.replace(/(\.onnx)?$/, '.int8.onnx'),
+    int8Scheme: scheme,
     samples: int('samples', values.samples, 1),
     seed: int('seed', values.seed, 0),
-    tolerance,
+    tolerance: positive('tolerance', values.tolerance),
+    int8Names: int('int8-names', values['int8-names'], 1),
+    int8Tolerance: positive('int8-tolerance', values['int8-tolerance']),
+    int8Agreement: positive('int8-agreement', values['int8-agreement'], 1),
     check: !values['no-check'],
   };
 }
@@ -105,78 +138,66 @@ async function readInputs(modelDir: string, metadataPath: string) {
   return { ...files, metadata };
 }
 
-/** mulberry32, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const exp = (x: number | undefined) => (x === undefined ? 'n/a' : x.toExponential(3));
 
-function randomNames(count: number, seed: number, vocabulary: string, maxLength: number): string[] {
-  const rand = prng(seed);
-  return Array.from({ length: count }, () => {
-    const length = 1 + Math.floor(rand() * Math.min(maxLength + 4, 40));
-    let s = '';
-    for (let i = 0; i < length; i++) s += vocabulary[Math.floor(rand() * vocabulary.length)];
-    return s;
-  });
-}
-
-
-async function smokeCheck(opts: { modelDir: string; onnx: Uint8Array; metadata: ModelMetadata; samples: number; seed: number }) {
-  const { metadata } = opts;
-  const encoder = createEncoder(metadata);
-  const names = randomNames(opts.samples, opts.seed, metadata.vocabulary, metadata.maxLength);
-  const chars = encoder.encodeBatch(names);
-
-  // tfjs reference on the plain CPU backend (the exporter must not depend on the training backend).
-  const tf = await import('@tensorflow/tfjs');
-  await tf.setBackend('cpu');
-  const model = await tf.loadLayersModel(fileLoadHandler(opts.modelDir));
-  let t0 = performance.now();
-  const expected = tf.tidy(() => {
-    const x = tf.tensor2d(chars, [names.length, metadata.maxLength], 'int32');
-    const lstm = model.layers.find((l) => l.getClassName() === 'LSTM')!;
-    const dense = model.layers.find((l) => l.getClassName() === 'Dense')!;
-    // Same layers, the LSTM's last hidden state as an extra output: score = predict; logit = h . kernel + bias.
-    const both = tf.model({ inputs: model.inputs, outputs: [model.outputs[0]!, lstm.output as import('@tensorflow/tfjs').SymbolicTensor] });
-    const [score, hidden] = both.predict(x) as [import('@tensorflow/tfjs').Tensor, import('@tensorflow/tfjs').Tensor];
-    const [kernel, bias] = dense.getWeights();
-    return { score: score.dataSync() as Float32Array, logit: tf.add(tf.matMul(hidden, kernel!), bias!).dataSync() as Float32Array };
-  });
-  const tfjsMs = performance.now() - t0;
-  model.dispose();
-
-  t0 = performance.now();
-  const scorer = await createOnnxScorer({
-    model: opts.onnx,
+async function ortWebScorer(bytes: Uint8Array, metadata: ModelMetadata) {
+  return createOnnxScorer({
+    model: bytes,
     wasm: await readFile(ortWasmPath()),
     maxLength: metadata.maxLength,
     inputName: metadata.onnx.input,
     scoreName: metadata.onnx.score,
     logitName: metadata.onnx.logit,
+    familyName: metadata.families ? (metadata.onnx.family ?? 'family') : undefined,
   });
-  const actual = await scorer.score(chars, names.length);
-  const ortMs = performance.now() - t0;
+}
 
-  let scoreDiff = 0;
-  let logitDiff = 0;
-  let worst = 0;
-  for (let i = 0; i < names.length; i++) {
-    const d = Math.abs(actual.scores[i]! - expected.score[i]!);
-    if (d > scoreDiff) {
-      scoreDiff = d;
-      worst = i;
-    }
-    logitDiff = Math.max(logitDiff, Math.abs(actual.logits[i]! - expected.logit[i]!));
+/** float ONNX vs tfjs (CPU backend: the check must not depend on the training backend). */
+async function checkAgainstTfjs(modelDir: string, onnx: Uint8Array, metadata: ModelMetadata, names: string[]) {
+  const chars = createEncoder(metadata).encodeBatch(names);
+  const tf = await import('@tensorflow/tfjs');
+  await tf.setBackend('cpu');
+  const model = await tf.loadLayersModel(fileLoadHandler(modelDir));
+  let t0 = performance.now();
+  const expected = tfjsReference(tf, model, chars, names.length, metadata.maxLength);
+  const tfjsMs = performance.now() - t0;
+  model.dispose();
+  t0 = performance.now();
+  const actual = await scoreInBatches(await ortWebScorer(onnx, metadata), chars, names.length, metadata.maxLength);
+  const ortMs = performance.now() - t0;
+  return { ...compareOutputs(expected, actual, metadata.threshold), tfjsMs, ortMs };
+}
+
+/** Both files in onnxruntime-node (if installed): they must load, run, and agree with onnxruntime-web. */
+async function checkOrtNode(files: { label: string; bytes: Uint8Array; web: ModelOutputs }[], metadata: ModelMetadata, chars: Int32Array, count: number) {
+  let ortNode: typeof import('onnxruntime-node');
+  try {
+    ortNode = await import('onnxruntime-node');
+  } catch {
+    return null;
   }
-  const nonFinite = [...actual.scores, ...actual.logits].some((v) => !Number.isFinite(v));
-  return { count: names.length, scoreDiff, logitDiff, worstName: names[worst]!, tfjsMs, ortMs, nonFinite };
+  const T = metadata.maxLength;
+  const results = [];
+  for (const f of files) {
+    const session = await ortNode.InferenceSession.create(f.bytes);
+    const out: ModelOutputs = { scores: new Float32Array(count), logits: new Float32Array(count) };
+    const familyName = metadata.families ? (metadata.onnx.family ?? 'family') : undefined;
+    for (let start = 0; start < count; start += 1000) {
+      const n = Math.min(1000, count - start);
+      const r = await session.run({ [metadata.onnx.input]: new ortNode.Tensor('int32', chars.slice(start * T, (start + n) * T), [n, T]) });
+      out.scores.set(r[metadata.onnx.score]!.data as Float32Array, start);
+      out.logits.set(r[metadata.onnx.logit]!.data as Float32Array, start);
+      if (familyName) {
+        const fam = r[familyName]!.data as Float32Array;
+        out.families ??= new Float32Array((count * fam.length) / n);
+        out.families.set(fam, (start * fam.length) / n);
+      }
+    }
+    await session.release();
+    results.push({ label: f.label, ...compareOutputs(f.web, out, metadata.threshold) });
+  }
+  return results;
 }
 
 async function main(): Promise<number> {
@@ -187,28 +208,75 @@ async function main(): Promise<number> {
   }
   const { json, weights, metadata } = await readInputs(opts.modelDir, opts.metadataPath);
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version?: string };
-  const onnx = convertLayersModel({ modelJson: json, weights, metadata, producerVersion: pkg.version });
-  await mkdir(dirname(opts.outPath), { recursive: true });
-  await writeFile(opts.outPath, onnx);
-  const sha = createHash('sha256').update(onnx).digest('hex');
-  console.log(`wrote ${show(opts.outPath)}`);
-  console.log(`  size     ${onnx.length} bytes (${(onnx.length / 1024).toFixed(1)} KiB)`);
-  console.log(`  sha256   ${sha}`);
-  console.log(`  opset    ${OPSET} (producer ${PRODUCER_NAME} ${pkg.version ?? ''})`.trimEnd());
-  console.log(`  model    ${metadata.id} ${metadata.version}; input "${metadata.onnx.input}" int32 [batch, ${metadata.maxLength}]`);
-  if (!opts.check) return 0;
-
-  const r = await smokeCheck({ modelDir: opts.modelDir, onnx, metadata, samples: opts.samples, seed: opts.seed });
-  console.log(`smoke check vs tfjs on ${r.count} random names (seed ${opts.seed}):`);
-  console.log(`  max |score diff| ${r.scoreDiff.toExponential(3)}  (worst: "${r.worstName}")`);
-  console.log(`  max |logit diff| ${r.logitDiff.toExponential(3)}`);
-  console.log(`  tfjs cpu ${r.tfjsMs.toFixed(0)} ms, onnxruntime-web ${r.ortMs.toFixed(0)} ms (incl. session creation)`);
-  if (r.nonFinite || !(r.scoreDiff <= opts.tolerance) || !(r.logitDiff <= opts.tolerance)) {
-    console.error(`export-onnx: FAILED: ONNX output differs from tfjs by more than ${opts.tolerance}${r.nonFinite ? ' (non-finite values)' : ''}`);
-    return 1;
+  const input = { modelJson: json, weights, metadata, producerVersion: pkg.version };
+  const outputs: { label: string; path: string; bytes: Uint8Array }[] = [{ label: 'float', path: opts.outPath, bytes: convertLayersModel(input) }];
+  if (opts.int8Path) outputs.push({ label: opts.int8Scheme, path: opts.int8Path, bytes: convertLayersModel(input, { scheme: opts.int8Scheme }) });
+  for (const o of outputs) {
+    await mkdir(dirname(o.path), { recursive: true });
+    await writeFile(o.path, o.bytes);
+    console.log(`wrote ${show(o.path)} (${o.label})`);
+    console.log(`  size     ${o.bytes.length} bytes (${(o.bytes.length / 1024).toFixed(1)} KiB)`);
+    console.log(`  sha256   ${sha256(o.bytes)}`);
   }
-  console.log(`  OK (tolerance ${opts.tolerance})`);
-  return 0;
+  const heads = metadata.families ? `, "${metadata.onnx.family ?? 'family'}" [batch, ${metadata.families.length}]` : '';
+  console.log(`opset ${OPSET}, producer ${PRODUCER_NAME} ${pkg.version ?? ''}`.trimEnd());
+  console.log(`model ${metadata.id} ${metadata.version}; input "${metadata.onnx.input}" int32 [batch, ${metadata.maxLength}]; outputs "${metadata.onnx.logit}", "${metadata.onnx.score}"${heads}`);
+  if (!opts.check) return 0;
+  let failed = false;
+
+  const names = generateNames(opts.samples, opts.seed);
+  const r = await checkAgainstTfjs(opts.modelDir, outputs[0]!.bytes, metadata, names);
+  console.log(`float vs tfjs on ${r.count} generated names (seed ${opts.seed}):`);
+  console.log(`  max |score diff| ${exp(r.maxScoreDiff)}  (worst: "${names[r.worst]}")`);
+  console.log(`  max |logit diff| ${exp(r.maxLogitDiff)}`);
+  if (r.maxFamilyDiff !== undefined) console.log(`  max |family probability diff| ${exp(r.maxFamilyDiff)}`);
+  console.log(`  tfjs cpu ${r.tfjsMs.toFixed(0)} ms, onnxruntime-web ${r.ortMs.toFixed(0)} ms (incl. session creation)`);
+  if (r.nonFinite || !(r.maxScoreDiff <= opts.tolerance) || !(r.maxLogitDiff <= opts.tolerance) || !((r.maxFamilyDiff ?? 0) <= opts.tolerance)) {
+    console.error(`export-onnx: FAILED: the float ONNX output differs from tfjs by more than ${opts.tolerance}${r.nonFinite ? ' (non-finite values)' : ''}`);
+    failed = true;
+  } else {
+    console.log(`  OK (tolerance ${opts.tolerance})`);
+  }
+
+  const many = generateNames(opts.int8Names, opts.seed + 1);
+  const chars = createEncoder(metadata).encodeBatch(many);
+  const web: ModelOutputs[] = [];
+  for (const o of outputs) web.push(await scoreInBatches(await ortWebScorer(o.bytes, metadata), chars, many.length, metadata.maxLength));
+  if (opts.int8Path) {
+    const q = compareOutputs(web[0]!, web[1]!, metadata.threshold);
+    console.log(`int8 (${opts.int8Scheme}) vs float on ${q.count} generated names (seed ${opts.seed + 1}), onnxruntime-web:`);
+    console.log(`  max |score diff| ${exp(q.maxScoreDiff)} (worst: "${many[q.worst]}"), mean ${exp(q.meanScoreDiff)}; max |logit diff| ${exp(q.maxLogitDiff)}`);
+    console.log(`  same decision at threshold ${metadata.threshold}: ${(100 * q.sameDecision).toFixed(3)}% (${q.flips} of ${q.count} differ)`);
+    if (q.maxFamilyDiff !== undefined) {
+      console.log(`  max |family probability diff| ${exp(q.maxFamilyDiff)}; same top family ${(100 * q.familyArgmaxAgreement!).toFixed(2)}%`);
+    }
+    if (q.nonFinite || !(q.maxScoreDiff <= opts.int8Tolerance) || !(q.sameDecision >= opts.int8Agreement)) {
+      console.error(
+        `export-onnx: FAILED: the int8 model is outside its bounds (max |score diff| <= ${opts.int8Tolerance}, same decision >= ${100 * opts.int8Agreement}%)`,
+      );
+      failed = true;
+    } else {
+      console.log(`  OK (|score diff| <= ${opts.int8Tolerance}, same decision >= ${100 * opts.int8Agreement}%)`);
+    }
+  }
+  const native = await checkOrtNode(
+    outputs.map((o, i) => ({ label: o.label, bytes: o.bytes, web: web[i]! })),
+    metadata,
+    chars,
+    many.length,
+  );
+  if (native === null) {
+    console.log('onnxruntime-node: not installed, skipped');
+  } else {
+    for (const n of native) {
+      console.log(`onnxruntime-node (${n.label}): loads and runs; max |score diff| vs onnxruntime-web ${exp(n.maxScoreDiff)}, decisions ${(100 * n.sameDecision).toFixed(3)}% equal`);
+      if (n.nonFinite || !(n.maxScoreDiff <= opts.tolerance)) {
+        console.error(`export-onnx: FAILED: onnxruntime-node and onnxruntime-web disagree on ${n.label} by more than ${opts.tolerance}`);
+        failed = true;
+      }
+    }
+  }
+  return failed ? 1 : 0;
 }
 
 main().then(

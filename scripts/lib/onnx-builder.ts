@@ -19,6 +19,8 @@ export type { onnx };
 /** ONNX element types used by this project (TensorProto.DataType values). */
 export const DataType = {
   FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
   INT32: 6,
   INT64: 7,
 } as const;
@@ -27,11 +29,13 @@ export type DataTypeName = keyof typeof DataType;
 const DATA_TYPE_BY_VALUE = new Map<number, DataTypeName>(
   (Object.entries(DataType) as [DataTypeName, number][]).map(([k, v]) => [v, k]),
 );
+/** Bytes per element in raw_data. */
+const ELEMENT_SIZE: Record<DataTypeName, number> = { FLOAT: 4, UINT8: 1, INT8: 1, INT32: 4, INT64: 8 };
 
 /** The IR version that goes with opset 17 (ONNX 1.12). */
 export const IR_VERSION_FOR_OPSET_17 = 8;
 
-export type TensorValues = Float32Array | Int32Array | BigInt64Array | readonly number[] | readonly bigint[];
+export type TensorValues = Float32Array | Int32Array | Int8Array | Uint8Array | BigInt64Array | readonly number[] | readonly bigint[];
 
 function checkDims(what: string, dims: readonly number[]): number {
   let count = 1;
@@ -79,6 +83,17 @@ export function makeTensor(
       }
       break;
     }
+    case 'INT8':
+    case 'UINT8': {
+      const [lo, hi] = dataType === 'INT8' ? [-128, 127] : [0, 255];
+      raw = new Uint8Array(count);
+      for (let i = 0; i < count; i++) {
+        const v = Number(values[i]);
+        if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${what}: ${v} is not a${dataType === 'INT8' ? 'n int8' : ' uint8'}`);
+        raw[i] = v & 0xff;
+      }
+      break;
+    }
     case 'INT64': {
       raw = new Uint8Array(count * 8);
       const view = new DataView(raw.buffer);
@@ -98,13 +113,17 @@ export function makeTensor(
 }
 
 /** Reads a tensor made by `makeTensor` back into a typed array (for checks and tests). */
-export function tensorValues(tensor: onnx.ITensorProto): Float32Array | Int32Array | BigInt64Array {
+export function tensorValues(tensor: onnx.ITensorProto): Float32Array | Int32Array | Int8Array | Uint8Array | BigInt64Array {
   const raw = tensor.rawData;
   if (!raw) throw new TypeError(`tensor ${tensor.name}: no raw_data`);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   switch (tensor.dataType) {
     case DataType.FLOAT:
       return Float32Array.from({ length: raw.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));
+    case DataType.INT8:
+      return Int8Array.from(raw, (b) => (b << 24) >> 24);
+    case DataType.UINT8:
+      return Uint8Array.from(raw);
     case DataType.INT32:
       return Int32Array.from({ length: raw.byteLength / 4 }, (_, i) => view.getInt32(i * 4, true));
     case DataType.INT64:
@@ -256,8 +275,9 @@ export function checkGraph(graph: onnx.IGraphProto): void {
   for (const init of graph.initializer ?? []) {
     const dims = (init.dims ?? []).map(Number);
     const count = checkDims(`initializer ${init.name}`, dims);
-    const width = init.dataType === DataType.INT64 ? 8 : 4;
-    if (!DATA_TYPE_BY_VALUE.has(init.dataType ?? 0)) throw new Error(`initializer ${init.name}: unsupported data type ${init.dataType}`);
+    const typeName = DATA_TYPE_BY_VALUE.get(init.dataType ?? 0);
+    if (typeName === undefined) throw new Error(`initializer ${init.name}: unsupported data type ${init.dataType}`);
+    const width = ELEMENT_SIZE[typeName];
     if ((init.rawData?.byteLength ?? -1) !== count * width) {
       throw new Error(`initializer ${init.name}: raw_data has ${init.rawData?.byteLength} bytes, dims need ${count * width}`);
     }
@@ -284,6 +304,8 @@ export function checkGraph(graph: onnx.IGraphProto): void {
 export interface ModelOptions {
   /** Default-domain opset version. */
   opset: number;
+  /** Other operator sets the graph uses, e.g. [['com.microsoft', 1]]; written in the given order. */
+  extraOpsets?: readonly (readonly [string, number])[];
   irVersion?: number;
   producerName: string;
   producerVersion: string;
@@ -297,9 +319,13 @@ export interface ModelOptions {
 export function makeModel(graph: onnx.IGraphProto, options: ModelOptions): onnx.IModelProto {
   const irVersion = options.irVersion ?? (options.opset <= 17 ? IR_VERSION_FOR_OPSET_17 : undefined);
   if (irVersion === undefined) throw new Error(`makeModel: give irVersion for opset ${options.opset}`);
+  const domains = new Set(['', ...(options.extraOpsets ?? []).map(([d]) => d)]);
+  for (const node of graph.node ?? []) {
+    if (!domains.has(node.domain ?? '')) throw new Error(`makeModel: node ${node.name ?? node.opType} uses domain ${JSON.stringify(node.domain)}, which has no opset import`);
+  }
   const model: onnx.IModelProto = {
     irVersion,
-    opsetImport: [{ domain: '', version: options.opset }],
+    opsetImport: [{ domain: '', version: options.opset }, ...(options.extraOpsets ?? []).map(([domain, version]) => ({ domain, version }))],
     producerName: options.producerName,
     producerVersion: options.producerVersion,
     graph,

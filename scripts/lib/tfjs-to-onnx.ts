@@ -1,5 +1,6 @@
 import type { ModelMetadata } from '../../src/core/metadata.js';
 import {
+  DataType,
   makeGraph,
   makeModel,
   makeNode,
@@ -8,11 +9,16 @@ import {
   serializeModel,
   type onnx,
 } from './onnx-builder.js';
+import { quantizePerChannel, transposeLast2 } from './onnx-quantize.js';
 import type { LayersModelJson } from './tfjs-files.js';
 
 /**
- * Converts the trainer's tfjs LayersModel (Embedding -> LSTM -> Dropout -> Dense(1, sigmoid)) into an ONNX
- * model, without Python. Pure: same model.json + weights + metadata in, same bytes out.
+ * Converts the trainer's tfjs LayersModel into an ONNX model, without Python. Two topologies:
+ *   - tf.sequential: [InputLayer] Embedding -> LSTM -> Dropout -> Dense(1, sigmoid) "score";
+ *   - functional tf.model: InputLayer "chars" -> Embedding -> LSTM -> Dropout, feeding a Dense(1, sigmoid) score
+ *     head and optionally a Dense(K, softmax) family head (detected from inbound_nodes and the activations).
+ * Dropout is allowed anywhere on the trunk (identity at inference). Anything else stops the export with an
+ * error naming the layer and option. Pure: same model.json + weights + metadata in, same bytes out.
  *
  * ONNX graph (default domain, opset 17; names are the Worker's contract):
  *   chars  int32 [batch, maxLength]
@@ -21,18 +27,23 @@ import type { LayersModelJson } from './tfjs-files.js';
  *   LSTM(W [1,4U,E], R [1,4U,U], B [1,8U])        -> Y_h [1,N,U]  (forward; Sigmoid,Tanh,Tanh; no sequence_lens)
  *   Reshape [-1,U] -> MatMul kernel [U,1] -> Add bias [1] -> Reshape [-1]  -> logit float32 [batch]
  *   Sigmoid(logit)                                -> score float32 [batch]
+ *   [family head] MatMul kernel [U,K] -> Add bias [K] -> Softmax(axis -1) -> family float32 [batch, K]
  *
  * Inputs are pre-padded and the model has no masking, so the padded steps run through the LSTM in both
  * runtimes alike and no sequence_lens is needed.
+ *
+ * The int8 file (scheme "int8-weights", see WEIGHT_SCHEMES) is the same graph with W, R and the head kernels
+ * stored as int8 + per-channel scales and a Cast + Mul in front of each (onnxruntime folds them into float
+ * weights when the session is created, so it runs exactly as fast as the float file).
  */
 
 export const PRODUCER_NAME = 'dga-edge-export';
 /** Version of this exporter (bump when the emitted graph changes). */
-export const EXPORTER_VERSION = '1.0.0';
+export const EXPORTER_VERSION = '1.1.0';
 export const OPSET = 17;
-export const DEFAULT_ONNX_NAMES = { input: 'chars', score: 'score', logit: 'logit' } as const;
+export const DEFAULT_ONNX_NAMES = { input: 'chars', score: 'score', logit: 'logit', family: 'family' } as const;
 
-export type ExportMetadata = Partial<Pick<ModelMetadata, 'id' | 'version' | 'vocabulary' | 'maxLength' | 'padding' | 'threshold'>> & {
+export type ExportMetadata = Partial<Pick<ModelMetadata, 'id' | 'version' | 'vocabulary' | 'maxLength' | 'padding' | 'threshold' | 'families'>> & {
   architecture?: Partial<ModelMetadata['architecture']>;
   onnx?: Partial<ModelMetadata['onnx']>;
 };
@@ -50,6 +61,7 @@ export interface ConvertInput {
 
 /** What the converter understood of the tfjs model (exported for tests and the CLI). */
 export interface ParsedLstmClassifier {
+  topology: 'sequential' | 'functional';
   vocabSize: number;
   embeddingDim: number;
   units: number;
@@ -59,23 +71,34 @@ export interface ParsedLstmClassifier {
   kernel: Float32Array; // [E,4U], Keras gate order i,f,c,o
   recurrentKernel: Float32Array; // [U,4U]
   bias: Float32Array; // [4U]
+  /** Name of the Dense(1, sigmoid) score layer. */
+  scoreLayerName: string;
   denseKernel: Float32Array; // [U,1]
   denseBias: Float32Array; // [1]
+  /** The family head (functional two-head models), or null. */
+  family: { layerName: string; classes: number; kernel: Float32Array /* [U,K] */; bias: Float32Array /* [K] */ } | null;
 }
 
 interface LayerJson {
   class_name: string;
   config: Record<string, unknown>;
+  /** Functional models only: the layer's own name and how it is connected. */
+  name?: string;
+  inbound_nodes?: unknown;
 }
 
 type Manifest = LayersModelJson['weightsManifest'];
 
-class UnsupportedModelError extends Error {
+export class UnsupportedModelError extends Error {
   override name = 'UnsupportedModelError';
 }
 
+function layerLabel(layer: LayerJson): string {
+  return `${layer.class_name} layer ${JSON.stringify(layer.config?.name ?? layer.name ?? '?')}`;
+}
+
 function unsupported(layer: LayerJson | string, detail: string): never {
-  const label = typeof layer === 'string' ? layer : `${layer.class_name} layer ${JSON.stringify(layer.config.name ?? '?')}`;
+  const label = typeof layer === 'string' ? layer : layerLabel(layer);
   throw new UnsupportedModelError(`tfjs-to-onnx: unsupported ${label}: ${detail}`);
 }
 
@@ -106,17 +129,227 @@ export function decodeWeights(manifest: Manifest, weights: Uint8Array): Map<stri
   return out;
 }
 
-function layersOf(topology: Record<string, unknown>): LayerJson[] {
+const SUPPORTED_LAYERS = 'InputLayer, Embedding, LSTM, Dropout, Dense';
+const NOT_PRODUCED: Record<string, string> = {
+  GRU: 'GRU cells are not exported (the trainer builds an LSTM; only LSTM is supported)',
+  SimpleRNN: 'SimpleRNN cells are not exported (only LSTM is supported)',
+  Bidirectional: 'bidirectional recurrent layers are not exported (only a forward LSTM is supported)',
+  Masking: 'masking is not exported (the model must use pre-padding without a mask)',
+  RNN: 'generic RNN wrappers are not exported (only the LSTM layer is supported)',
+};
+
+/** The layers the exporter understood, in data-flow order. */
+interface Plan {
+  topology: 'sequential' | 'functional';
+  /** Time steps declared by an InputLayer (functional models, or a sequential model with an explicit input). */
+  inputLength: number | null;
+  embedding: LayerJson;
+  lstm: LayerJson;
+  score: LayerJson;
+  family: LayerJson | null;
+}
+
+function topLevel(topology: Record<string, unknown>): { className: string | undefined; config: unknown } {
   // model.json written by tfjs has modelTopology = { class_name, config, keras_version, backend };
   // Keras-converted files nest it under model_config.
   const top = (topology.model_config ?? topology) as { class_name?: string; config?: unknown };
-  if (top.class_name !== 'Sequential') {
-    unsupported(`model class ${JSON.stringify(top.class_name)}`, 'only tf.sequential models are supported');
+  return { className: top.class_name, config: top.config };
+}
+
+function inputLengthOf(layer: LayerJson): number | null {
+  const shape = layer.config.batch_input_shape ?? layer.config.batchInputShape;
+  if (!Array.isArray(shape) || shape.length !== 2) {
+    unsupported(layer, `batch_input_shape ${JSON.stringify(shape ?? null)} (expected [batch, length])`);
   }
-  const config = top.config as { layers?: unknown } | unknown[] | undefined;
-  const layers = Array.isArray(config) ? config : (config as { layers?: unknown })?.layers;
+  if (!isOff(layer.config.sparse)) unsupported(layer, 'sparse=true');
+  if (!isOff(layer.config.ragged)) unsupported(layer, 'ragged=true');
+  return typeof shape[1] === 'number' ? shape[1] : null;
+}
+
+/** Checks the order of the layers on the path from input to heads (Dropout anywhere, it is the identity). */
+function checkTrunk(trunk: readonly LayerJson[], where: (index: number) => string): { embedding: LayerJson; lstm: LayerJson } {
+  const expected = ['Embedding', 'LSTM'] as const;
+  const found: LayerJson[] = [];
+  for (const [index, layer] of trunk.entries()) {
+    const cls = layer?.class_name;
+    if (cls === 'Dropout') continue;
+    if (cls in NOT_PRODUCED) unsupported(layer, NOT_PRODUCED[cls]!);
+    const want = expected[found.length];
+    if (cls !== want) {
+      if (want === undefined) unsupported(layer, `layer class ${cls} after the LSTM (an extra layer; expected Embedding, LSTM, Dropout, Dense heads)`);
+      unsupported(layer, `layer class ${cls} at ${where(index)} (expected ${want}; supported: ${SUPPORTED_LAYERS})`);
+    }
+    found.push(layer);
+  }
+  if (found.length !== expected.length) {
+    unsupported('model', `missing layer(s): ${expected.slice(found.length).join(', ')} (expected Embedding, LSTM, Dropout, Dense)`);
+  }
+  return { embedding: found[0]!, lstm: found[1]! };
+}
+
+function planSequential(config: unknown): Plan {
+  const layers = (Array.isArray(config) ? config : (config as { layers?: unknown })?.layers) as LayerJson[] | undefined;
   if (!Array.isArray(layers)) throw new Error('tfjs-to-onnx: modelTopology has no layer list');
-  return layers as LayerJson[];
+  let inputLength: number | null = null;
+  let body = layers;
+  if (layers[0]?.class_name === 'InputLayer') {
+    inputLength = inputLengthOf(layers[0]);
+    body = layers.slice(1);
+  }
+  // [InputLayer] Embedding, [Dropout...], LSTM, [Dropout...], Dense: the last layer is the score head.
+  let last = body.length - 1;
+  while (last >= 0 && body[last]?.class_name === 'Dropout') last--;
+  const head = body[last];
+  const offset = layers.length - body.length;
+  if (head === undefined || head.class_name !== 'Dense' || body.slice(0, last).some((l) => l?.class_name === 'Dense')) {
+    // Let the trunk check name the first layer out of place.
+    const firstDense = body.findIndex((l) => l?.class_name === 'Dense');
+    const trunk = firstDense < 0 ? body : body.slice(0, firstDense);
+    checkTrunk(trunk, (i) => `position ${i + offset}`);
+    if (firstDense < 0) unsupported('model', 'no Dense output layer (expected Embedding, LSTM, Dropout, Dense)');
+    const extra = body.slice(firstDense + 1).find((l) => l?.class_name !== 'Dropout')!;
+    unsupported(extra, `extra layer after the Dense output "${body[firstDense]!.config.name}" (expected Embedding, LSTM, Dropout, Dense)`);
+  }
+  const { embedding, lstm } = checkTrunk(body.slice(0, last), (i) => `position ${i + offset}`);
+  return { topology: 'sequential', inputLength, embedding, lstm, score: head, family: null };
+}
+
+/** One inbound tensor of a functional layer: [layer name, node index, tensor index, call kwargs]. */
+function inboundOf(layer: LayerJson): string | null {
+  const nodes = layer.inbound_nodes;
+  if (layer.class_name === 'InputLayer') {
+    if (Array.isArray(nodes) && nodes.length === 0) return null;
+    unsupported(layer, 'an InputLayer with inbound nodes');
+  }
+  if (!Array.isArray(nodes)) unsupported(layer, `inbound_nodes ${JSON.stringify(nodes ?? null)} (format not understood)`);
+  if (nodes.length !== 1) unsupported(layer, `called ${nodes.length} times (shared or unused layers are not supported)`);
+  const node = nodes[0];
+  if (!Array.isArray(node)) unsupported(layer, `inbound node ${JSON.stringify(node)} (format not understood)`);
+  if (node.length !== 1) unsupported(layer, `${node.length} inputs (only single-input layers: no Concatenate/Add/multiple inputs)`);
+  const tensor = node[0];
+  if (!Array.isArray(tensor) || typeof tensor[0] !== 'string') unsupported(layer, `inbound tensor ${JSON.stringify(tensor)} (format not understood)`);
+  const [source, nodeIndex, tensorIndex, kwargs] = tensor as [string, unknown, unknown, unknown];
+  if (nodeIndex !== 0 || tensorIndex !== 0) {
+    unsupported(layer, `input ${JSON.stringify(tensor)} (only the first output of each layer's single call can be used)`);
+  }
+  if (kwargs !== undefined && kwargs !== null && (typeof kwargs !== 'object' || Object.keys(kwargs).length > 0)) {
+    unsupported(layer, `call arguments ${JSON.stringify(kwargs)} (e.g. mask or training flags are not exported)`);
+  }
+  return source;
+}
+
+function planFunctional(config: unknown): Plan {
+  const c = config as { layers?: unknown; input_layers?: unknown; output_layers?: unknown };
+  if (!Array.isArray(c?.layers)) throw new Error('tfjs-to-onnx: modelTopology has no layer list');
+  const layers = c.layers as LayerJson[];
+  const byName = new Map<string, LayerJson>();
+  for (const layer of layers) {
+    const name = layer?.name ?? (layer?.config?.name as string | undefined);
+    if (typeof name !== 'string') throw new Error('tfjs-to-onnx: a layer of the functional model has no name');
+    if (byName.has(name)) throw new Error(`tfjs-to-onnx: two layers are named ${JSON.stringify(name)}`);
+    if (layer.config?.name !== undefined && layer.config.name !== name) {
+      throw new Error(`tfjs-to-onnx: layer ${JSON.stringify(name)} has config.name ${JSON.stringify(layer.config.name)}`);
+    }
+    byName.set(name, layer);
+  }
+  const refs = (what: string, value: unknown): string[] => {
+    if (!Array.isArray(value)) throw new Error(`tfjs-to-onnx: modelTopology has no ${what}`);
+    return value.map((ref) => {
+      if (!Array.isArray(ref) || typeof ref[0] !== 'string' || !byName.has(ref[0])) {
+        throw new Error(`tfjs-to-onnx: ${what} entry ${JSON.stringify(ref)} does not name a layer`);
+      }
+      if (ref[1] !== 0 || ref[2] !== 0) unsupported(byName.get(ref[0])!, `${what} entry ${JSON.stringify(ref)} (only the first output of a layer)`);
+      return ref[0] as string;
+    });
+  };
+  const inputs = refs('input_layers', c.input_layers);
+  const outputs = refs('output_layers', c.output_layers);
+  if (inputs.length !== 1) {
+    unsupported('model', `${inputs.length} inputs (${inputs.map((n) => JSON.stringify(n)).join(', ')}); only one input of character indices is supported`);
+  }
+  const consumers = new Map<string, LayerJson[]>();
+  for (const layer of layers) {
+    const source = inboundOf(layer);
+    if (source === null) {
+      if (layer.name !== inputs[0]) unsupported(layer, 'a second input layer (only one input is supported)');
+      continue;
+    }
+    if (!byName.has(source)) throw new Error(`tfjs-to-onnx: layer ${JSON.stringify(layer.name)} reads unknown layer ${JSON.stringify(source)}`);
+    const list = consumers.get(source) ?? [];
+    list.push(layer);
+    consumers.set(source, list);
+  }
+  const consumersOf = (layer: LayerJson) => consumers.get(layer.name!) ?? [];
+
+  const input = byName.get(inputs[0]!)!;
+  if (input.class_name !== 'InputLayer') unsupported(input, `model input is a ${input.class_name}, expected an InputLayer`);
+  const inputLength = inputLengthOf(input);
+  // The trunk: a single chain from the input until a layer whose output feeds a Dense layer (or several layers).
+  const trunk: LayerJson[] = [];
+  let end = input;
+  for (;;) {
+    const next = consumersOf(end);
+    if (next.length !== 1 || next[0]!.class_name === 'Dense') break;
+    trunk.push(next[0]!);
+    end = next[0]!;
+  }
+  const branches = consumersOf(end);
+  for (const layer of trunk) {
+    if (layer.class_name in NOT_PRODUCED) unsupported(layer, NOT_PRODUCED[layer.class_name]!);
+    if (!['Embedding', 'LSTM', 'Dropout'].includes(layer.class_name)) {
+      unsupported(layer, `layer class ${layer.class_name} (supported: ${SUPPORTED_LAYERS})`);
+    }
+  }
+  if (branches.length > 1 && !trunk.some((l) => l.class_name === 'LSTM')) {
+    unsupported(
+      end,
+      `its output feeds ${branches.length} layers (${branches.map(layerLabel).join(', ')}); only the LSTM's output (or a Dropout after it) may feed several heads`,
+    );
+  }
+  const { embedding, lstm } = checkTrunk(trunk, (i) => `step ${i + 1} from the input`);
+  const heads = branches;
+  if (heads.length === 0) unsupported(end, 'the model ends here; expected Dense heads on the LSTM/Dropout output');
+  for (const head of heads) {
+    if (head.class_name !== 'Dense') {
+      unsupported(head, `layer class ${head.class_name} reading ${layerLabel(end)} alongside other layers (only Dense heads may share the LSTM/Dropout output)`);
+    }
+    const after = consumersOf(head);
+    if (after.length > 0) unsupported(after[0]!, `layer after the Dense head "${head.name}" (heads must be model outputs)`);
+  }
+  const onPath = new Set([input, ...trunk, ...heads]);
+  for (const layer of layers) {
+    if (!onPath.has(layer)) unsupported(layer, `not on the path input -> Embedding -> LSTM -> Dropout -> Dense heads (other connections are not supported)`);
+  }
+  const headNames = heads.map((h) => h.name!).sort();
+  if (outputs.length !== heads.length || [...outputs].sort().some((n, i) => n !== headNames[i])) {
+    unsupported('model', `outputs [${outputs.join(', ')}] are not exactly the Dense heads [${headNames.join(', ')}]`);
+  }
+  if (heads.length > 2) unsupported(heads[2]!, `a third head (supported: a score head Dense(1, sigmoid) and an optional family head Dense(K, softmax))`);
+  const isScore = (h: LayerJson) => h.config.activation === 'sigmoid' && h.config.units === 1;
+  const isFamily = (h: LayerJson) => h.config.activation === 'softmax';
+  for (const head of heads) {
+    if (!isScore(head) && !isFamily(head)) {
+      unsupported(
+        head,
+        `units=${JSON.stringify(head.config.units)}, activation=${JSON.stringify(head.config.activation)} (a head is either Dense(1, sigmoid), the score, or Dense(K, softmax), the family)`,
+      );
+    }
+  }
+  const scores = heads.filter(isScore);
+  const families = heads.filter(isFamily);
+  if (scores.length !== 1) {
+    if (scores.length === 0) unsupported(families[0]!, 'a softmax head without a Dense(1, sigmoid) score head');
+    unsupported(scores[1]!, `a second sigmoid head (the other is "${scores[0]!.name}"; only one score head is supported)`);
+  }
+  if (families.length > 1) unsupported(families[1]!, `a second softmax head (the other is "${families[0]!.name}")`);
+  return { topology: 'functional', inputLength, embedding, lstm, score: scores[0]!, family: families[0] ?? null };
+}
+
+function planModel(topology: Record<string, unknown>): Plan {
+  const { className, config } = topLevel(topology);
+  if (className === 'Sequential') return planSequential(config);
+  if (className === 'Model' || className === 'Functional') return planFunctional(config);
+  return unsupported(`model class ${JSON.stringify(className)}`, 'only tf.sequential and functional tf.model models are supported');
 }
 
 const isOff = (v: unknown) => v === undefined || v === null || v === false;
@@ -158,43 +391,31 @@ function parseLstm(layer: LayerJson) {
   return { units: units as number };
 }
 
-function parseDense(layer: LayerJson) {
+function parseScoreDense(layer: LayerJson) {
   const c = layer.config;
-  if (c.units !== 1) unsupported(layer, `units=${JSON.stringify(c.units)} (only 1)`);
-  if (c.activation !== 'sigmoid') unsupported(layer, `activation=${JSON.stringify(c.activation)} (only sigmoid)`);
+  if (c.units !== 1) unsupported(layer, `units=${JSON.stringify(c.units)} (the score head has 1 unit)`);
+  if (c.activation !== 'sigmoid') unsupported(layer, `activation=${JSON.stringify(c.activation)} (only sigmoid for the score head)`);
   if (c.use_bias !== true) unsupported(layer, `use_bias=${JSON.stringify(c.use_bias)} (only true)`);
+}
+
+function parseFamilyDense(layer: LayerJson): number {
+  const c = layer.config;
+  if (!Number.isInteger(c.units) || (c.units as number) < 2) unsupported(layer, `units=${JSON.stringify(c.units)} (the family head needs at least 2 classes)`);
+  if (c.activation !== 'softmax') unsupported(layer, `activation=${JSON.stringify(c.activation)} (only softmax for the family head)`);
+  if (c.use_bias !== true) unsupported(layer, `use_bias=${JSON.stringify(c.use_bias)} (only true)`);
+  return c.units as number;
 }
 
 /** Checks the topology and pulls out the weights, with errors that name the unsupported layer and option. */
 export function parseLstmClassifier(modelJson: ConvertInput['modelJson'], weightBytes: Uint8Array): ParsedLstmClassifier {
-  const layers = layersOf(modelJson.modelTopology);
-  // Expected order, identified by class: [InputLayer] Embedding, [Dropout...], LSTM, [Dropout...], Dense.
-  const expected = ['Embedding', 'LSTM', 'Dense'] as const;
-  const found: LayerJson[] = [];
-  let inputLayerLength: number | null = null;
-  for (const [index, layer] of layers.entries()) {
-    const cls = layer?.class_name;
-    if (cls === 'Dropout') continue; // identity at inference
-    if (cls === 'InputLayer' && index === 0) {
-      const shape = layer.config.batch_input_shape ?? layer.config.batchInputShape;
-      if (Array.isArray(shape) && typeof shape[1] === 'number') inputLayerLength = shape[1];
-      continue;
-    }
-    const want = expected[found.length];
-    if (cls !== want) {
-      const name = JSON.stringify(layer?.config?.name ?? '?');
-      if (want === undefined) unsupported(`${cls} layer ${name}`, `extra layer after the Dense output (expected Embedding, LSTM, Dropout, Dense)`);
-      unsupported(`${cls} layer ${name}`, `layer class ${cls} at position ${index} (expected ${want}; supported: Embedding, LSTM, Dropout, Dense)`);
-    }
-    found.push(layer);
+  const plan = planModel(modelJson.modelTopology);
+  const emb = parseEmbedding(plan.embedding);
+  const { units } = parseLstm(plan.lstm);
+  parseScoreDense(plan.score);
+  const K = plan.family ? parseFamilyDense(plan.family) : 0;
+  if (emb.inputLength !== null && plan.inputLength !== null && emb.inputLength !== plan.inputLength) {
+    unsupported(plan.embedding, `input length ${emb.inputLength} disagrees with the model input's ${plan.inputLength}`);
   }
-  if (found.length !== expected.length) {
-    unsupported('model', `missing layer(s): ${expected.slice(found.length).join(', ')} (expected Embedding, LSTM, Dropout, Dense)`);
-  }
-  const [embLayer, lstmLayer, denseLayer] = found as [LayerJson, LayerJson, LayerJson];
-  const emb = parseEmbedding(embLayer);
-  const { units } = parseLstm(lstmLayer);
-  parseDense(denseLayer);
 
   const tensors = decodeWeights(modelJson.weightsManifest, weightBytes);
   const used = new Set<string>();
@@ -221,16 +442,26 @@ export function parseLstmClassifier(modelJson: ConvertInput['modelJson'], weight
   const E = emb.embeddingDim;
   const U = units;
   const parsed: ParsedLstmClassifier = {
+    topology: plan.topology,
     vocabSize: V,
     embeddingDim: E,
     units: U,
-    inputLength: emb.inputLength ?? inputLayerLength,
-    embeddings: take(embLayer, 'embeddings', [V, E]),
-    kernel: take(lstmLayer, 'kernel', [E, 4 * U]),
-    recurrentKernel: take(lstmLayer, 'recurrent_kernel', [U, 4 * U]),
-    bias: take(lstmLayer, 'bias', [4 * U]),
-    denseKernel: take(denseLayer, 'kernel', [U, 1]),
-    denseBias: take(denseLayer, 'bias', [1]),
+    inputLength: emb.inputLength ?? plan.inputLength,
+    embeddings: take(plan.embedding, 'embeddings', [V, E]),
+    kernel: take(plan.lstm, 'kernel', [E, 4 * U]),
+    recurrentKernel: take(plan.lstm, 'recurrent_kernel', [U, 4 * U]),
+    bias: take(plan.lstm, 'bias', [4 * U]),
+    scoreLayerName: String(plan.score.config.name),
+    denseKernel: take(plan.score, 'kernel', [U, 1]),
+    denseBias: take(plan.score, 'bias', [1]),
+    family: plan.family
+      ? {
+          layerName: String(plan.family.config.name),
+          classes: K,
+          kernel: take(plan.family, 'kernel', [U, K]),
+          bias: take(plan.family, 'bias', [K]),
+        }
+      : null,
   };
   const unused = [...tensors.keys()].filter((k) => !used.has(k));
   if (unused.length > 0) throw new Error(`tfjs-to-onnx: weights not used by any supported layer: ${unused.join(', ')}`);
@@ -292,69 +523,200 @@ function checkMetadata(parsed: ParsedLstmClassifier, metadata: ExportMetadata | 
       `tfjs-to-onnx: metadata.vocabulary has ${metadata.vocabulary.length} characters (+1 padding = ${metadata.vocabulary.length + 1}) but the embedding has input_dim ${parsed.vocabSize}`,
     );
   }
+  const families = metadata?.families;
+  if (parsed.family) {
+    const K = parsed.family.classes;
+    if (metadata !== undefined && families === undefined) {
+      throw new Error(`tfjs-to-onnx: the model has a ${K}-class family head "${parsed.family.layerName}" but metadata has no "families" list`);
+    }
+    if (families !== undefined) {
+      if (!Array.isArray(families) || families.some((f) => typeof f !== 'string')) throw new Error('tfjs-to-onnx: metadata.families must be a list of names');
+      if (families.length !== K) {
+        throw new Error(`tfjs-to-onnx: metadata.families has ${families.length} names but the family head "${parsed.family.layerName}" has ${K} units`);
+      }
+      if (families[0] !== 'benign') throw new Error(`tfjs-to-onnx: metadata.families[0] is ${JSON.stringify(families[0])}, expected "benign"`);
+      if (new Set(families).size !== families.length) throw new Error('tfjs-to-onnx: metadata.families has repeated names');
+    }
+  } else if (families !== undefined) {
+    throw new Error(`tfjs-to-onnx: metadata lists ${families.length} families but the model has no family head (a Dense softmax output)`);
+  }
   return maxLength;
 }
 
+/**
+ * How the weights are stored and the LSTM is computed:
+ *   - "float": float32 everywhere (the reference export, model/dga.onnx).
+ *   - "int8-weights" (chosen for model/dga.int8.onnx): the LSTM's W and R and the head kernels (and, with
+ *     int8Embedding, the embedding table) stored as int8 codes with per-channel float32 scales, turned back
+ *     into float32 weights in front of the usual float ops (Cast + Mul, or DequantizeLinear). Activations
+ *     stay float32, so a name's score does not depend on the rest of the batch.
+ *   - "int8-dqlstm": as int8-weights, but the LSTM is com.microsoft DynamicQuantizeLSTM (int8 W/R;
+ *     activations quantized to uint8 per batch and time step at run time).
+ *   - "int8-mmi": as int8-weights, but the LSTM is unrolled over the time steps and its matrix products are
+ *     DynamicQuantizeLinear + MatMulInteger (uint8 activations per batch x int8 weights).
+ *   - "float-unrolled": the unrolled graph of int8-mmi with float MatMuls (a check of the unrolling).
+ * Biases stay float32 in every scheme.
+ */
+export const WEIGHT_SCHEMES = ['float', 'int8-weights', 'int8-dqlstm', 'int8-mmi', 'float-unrolled'] as const;
+export type WeightScheme = (typeof WEIGHT_SCHEMES)[number];
+/** The int8 scheme written to model/dga.int8.onnx (chosen from measurements; see runs/int8-scheme.md). */
+export const DEFAULT_INT8_SCHEME: WeightScheme = 'int8-weights';
+
+export interface BuildOptions {
+  /** Default "float". */
+  scheme?: WeightScheme;
+  /**
+   * Int8 schemes only: store the embedding table as int8 too (per-row scales). Default false: on the
+   * committed model an int8 embedding moved scores by up to 0.05 (runs/int8-scheme.md), and the table is small.
+   */
+  int8Embedding?: boolean;
+  /**
+   * How int8 weights become float: "DequantizeLinear" (per-axis, opset 13), or "Cast+Mul" (Cast to float and
+   * Mul by scales shaped to broadcast). Same values either way; onnxruntime constant-folds Cast+Mul on
+   * initializers when the session is created but leaves DequantizeLinear to run on every call (it keeps DQ
+   * nodes for its QDQ fusions). Default "Cast+Mul".
+   */
+  dequantize?: 'DequantizeLinear' | 'Cast+Mul';
+}
+
+const MS_DOMAIN = 'com.microsoft';
+
 /** Builds the ONNX ModelProto (unserialised); see convertLayersModel. */
-export function buildOnnxModel(input: ConvertInput): onnx.IModelProto {
+export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}): onnx.IModelProto {
+  const scheme = options.scheme ?? 'float';
+  if (!WEIGHT_SCHEMES.includes(scheme)) throw new Error(`tfjs-to-onnx: unknown weight scheme ${JSON.stringify(scheme)} (one of ${WEIGHT_SCHEMES.join(', ')})`);
+  const int8 = scheme.startsWith('int8');
   const parsed = parseLstmClassifier(input.modelJson, input.weights);
   const metadata = input.metadata;
   const T = checkMetadata(parsed, metadata);
   const { vocabSize: V, embeddingDim: E, units: U } = parsed;
   const names = { ...DEFAULT_ONNX_NAMES, ...(metadata?.onnx ?? {}) };
+  const K = parsed.family?.classes ?? 0;
+  const graphNames = [names.input, names.logit, names.score, ...(K > 0 ? [names.family] : [])];
+  if (new Set(graphNames).size !== graphNames.length) throw new Error(`tfjs-to-onnx: metadata.onnx names must differ: ${graphNames.join(', ')}`);
 
-  const initializers = [
-    makeTensor('embedding.weight', 'FLOAT', [V, E], parsed.embeddings),
-    makeTensor('lstm.W', 'FLOAT', [1, 4 * U, E], kerasKernelToOnnx(parsed.kernel, E, U)),
-    makeTensor('lstm.R', 'FLOAT', [1, 4 * U, U], kerasKernelToOnnx(parsed.recurrentKernel, U, U)),
-    makeTensor('lstm.B', 'FLOAT', [1, 8 * U], kerasBiasToOnnx(parsed.bias, U)),
-    makeTensor('lstm.h_shape', 'INT64', [2], [-1, U]),
-    makeTensor('score.kernel', 'FLOAT', [U, 1], parsed.denseKernel),
-    makeTensor('score.bias', 'FLOAT', [1], parsed.denseBias),
-    makeTensor('flat_shape', 'INT64', [1], [-1]),
+  const initializers: onnx.ITensorProto[] = [];
+  const nodes: onnx.INodeProto[] = [];
+  const valueInfo: onnx.IValueInfoProto[] = [];
+  const extraOpsets: [string, number][] = [];
+  const node = (op: string, ins: string[], outs: string[], attrs: Parameters<typeof makeNode>[3], name: string, domain?: string) =>
+    nodes.push(makeNode(op, ins, outs, attrs, { name, ...(domain ? { domain } : {}) }));
+  /**
+   * A weight matrix as a float value for float ops: a float initializer, or (int8 schemes) int8 codes with
+   * per-channel scales along `axis` and a DequantizeLinear node. Returns the name of the float value.
+   */
+  const weight = (name: string, values: Float32Array, dims: number[], axis: number, quantize = int8): string => {
+    if (!quantize) {
+      initializers.push(makeTensor(name, 'FLOAT', dims, values));
+      return name;
+    }
+    const qt = quantizePerChannel(values, dims, axis);
+    if ((options.dequantize ?? 'Cast+Mul') === 'Cast+Mul') {
+      // Scales shaped [dims[axis], 1, ...] (trailing ones) to broadcast along `axis`.
+      const scaleDims = dims.slice(axis).map((d, i) => (i === 0 ? d : 1));
+      initializers.push(makeTensor(`${name}.q`, 'INT8', dims, qt.q), makeTensor(`${name}.scale`, 'FLOAT', scaleDims, qt.scales));
+      node('Cast', [`${name}.q`], [`${name}.int8_as_float`], { to: DataType.FLOAT }, `${name}.cast`);
+      node('Mul', [`${name}.int8_as_float`, `${name}.scale`], [name], {}, `${name}.dequantize`);
+      return name;
+    }
+    initializers.push(makeTensor(`${name}.q`, 'INT8', dims, qt.q), makeTensor(`${name}.scale`, 'FLOAT', [dims[axis]!], qt.scales));
+    node('DequantizeLinear', [`${name}.q`, `${name}.scale`], [name], { axis }, `${name}.dequantize`);
+    return name;
+  };
+
+  // Embedding lookup: chars [N,T] -> [N,T,E] -> time-major [T,N,E].
+  const table = weight('embedding.weight', parsed.embeddings, [V, E], 0, int8 && options.int8Embedding === true);
+  node('Gather', [table, names.input], ['embedded'], { axis: 0 }, 'embedding');
+  node('Transpose', ['embedded'], ['embedded_tnc'], { perm: [1, 0, 2] }, 'to_time_major');
+  valueInfo.push(makeValueInfo('embedded', 'FLOAT', ['batch', T, E]), makeValueInfo('embedded_tnc', 'FLOAT', [T, 'batch', E]));
+
+  // The LSTM's last hidden state, h [N,U].
+  const lstmAttrs = { activations: ['Sigmoid', 'Tanh', 'Tanh'], direction: 'forward', hidden_size: U };
+  if (scheme === 'float' || scheme === 'int8-weights' || scheme === 'int8-dqlstm') {
+    const W = kerasKernelToOnnx(parsed.kernel, E, U); // [4U, E]
+    const R = kerasKernelToOnnx(parsed.recurrentKernel, U, U); // [4U, U]
+    if (scheme === 'int8-dqlstm') {
+      // DynamicQuantizeLSTM wants W [dirs, in, 4U] and R [dirs, U, 4U] (transposed against LSTM), with
+      // per-column scales [dirs, 4U] and zero points of the weights' type.
+      const wq = quantizePerChannel(W, [1, 4 * U, E], 1);
+      const rq = quantizePerChannel(R, [1, 4 * U, U], 1);
+      initializers.push(
+        makeTensor('lstm.W.q', 'INT8', [1, E, 4 * U], transposeLast2(wq.q, [1, 4 * U, E])),
+        makeTensor('lstm.R.q', 'INT8', [1, U, 4 * U], transposeLast2(rq.q, [1, 4 * U, U])),
+        makeTensor('lstm.B', 'FLOAT', [1, 8 * U], kerasBiasToOnnx(parsed.bias, U)),
+        makeTensor('lstm.W.scale', 'FLOAT', [1, 4 * U], wq.scales),
+        makeTensor('lstm.W.zero_point', 'INT8', [1, 4 * U], new Int8Array(4 * U)),
+        makeTensor('lstm.R.scale', 'FLOAT', [1, 4 * U], rq.scales),
+        makeTensor('lstm.R.zero_point', 'INT8', [1, 4 * U], new Int8Array(4 * U)),
+      );
+      node(
+        'DynamicQuantizeLSTM',
+        ['embedded_tnc', 'lstm.W.q', 'lstm.R.q', 'lstm.B', '', '', '', '', 'lstm.W.scale', 'lstm.W.zero_point', 'lstm.R.scale', 'lstm.R.zero_point'],
+        ['', 'lstm.Y_h'],
+        lstmAttrs,
+        'lstm',
+        MS_DOMAIN,
+      );
+      extraOpsets.push([MS_DOMAIN, 1]);
+    } else {
+      const w = weight('lstm.W', W, [1, 4 * U, E], 1);
+      const r = weight('lstm.R', R, [1, 4 * U, U], 1);
+      initializers.push(makeTensor('lstm.B', 'FLOAT', [1, 8 * U], kerasBiasToOnnx(parsed.bias, U)));
+      node('LSTM', ['embedded_tnc', w, r, 'lstm.B'], ['', 'lstm.Y_h'], lstmAttrs, 'lstm');
+    }
+    initializers.push(makeTensor('lstm.h_shape', 'INT64', [2], [-1, U]));
+    node('Reshape', ['lstm.Y_h', 'lstm.h_shape'], ['lstm.h'], {}, 'last_hidden');
+    valueInfo.push(makeValueInfo('lstm.Y_h', 'FLOAT', [1, 'batch', U]));
+  } else {
+    unrolledLstm({ T, E, U, parsed, quantized: scheme === 'int8-mmi', initializers, node, output: 'lstm.h' });
+  }
+  valueInfo.push(makeValueInfo('lstm.h', 'FLOAT', ['batch', U]));
+
+  // Heads: logit = h . k + b, score = sigmoid(logit); family = softmax(h . K + b).
+  const scoreKernel = weight('score.kernel', parsed.denseKernel, [U, 1], 1);
+  initializers.push(makeTensor('score.bias', 'FLOAT', [1], parsed.denseBias), makeTensor('flat_shape', 'INT64', [1], [-1]));
+  node('MatMul', ['lstm.h', scoreKernel], ['score.matmul'], {}, 'score_matmul');
+  node('Add', ['score.matmul', 'score.bias'], ['score.logit2d'], {}, 'score_bias');
+  node('Reshape', ['score.logit2d', 'flat_shape'], [names.logit], {}, 'flatten');
+  node('Sigmoid', [names.logit], [names.score], {}, 'sigmoid');
+  const outputs = [
+    makeValueInfo(names.logit, 'FLOAT', ['batch'], 'raw score before the sigmoid (use for ranking at low FPR)'),
+    makeValueInfo(names.score, 'FLOAT', ['batch'], 'probability that the name is DGA-generated'),
   ];
-  const nodes = [
-    makeNode('Gather', ['embedding.weight', names.input], ['embedded'], { axis: 0 }, { name: 'embedding' }),
-    makeNode('Transpose', ['embedded'], ['embedded_tnc'], { perm: [1, 0, 2] }, { name: 'to_time_major' }),
-    makeNode(
-      'LSTM',
-      ['embedded_tnc', 'lstm.W', 'lstm.R', 'lstm.B'],
-      ['', 'lstm.Y_h'],
-      { activations: ['Sigmoid', 'Tanh', 'Tanh'], direction: 'forward', hidden_size: U },
-      { name: 'lstm' },
-    ),
-    makeNode('Reshape', ['lstm.Y_h', 'lstm.h_shape'], ['lstm.h'], {}, { name: 'last_hidden' }),
-    makeNode('MatMul', ['lstm.h', 'score.kernel'], ['score.matmul'], {}, { name: 'score_matmul' }),
-    makeNode('Add', ['score.matmul', 'score.bias'], ['score.logit2d'], {}, { name: 'score_bias' }),
-    makeNode('Reshape', ['score.logit2d', 'flat_shape'], [names.logit], {}, { name: 'flatten' }),
-    makeNode('Sigmoid', [names.logit], [names.score], {}, { name: 'sigmoid' }),
-  ];
+  if (parsed.family) {
+    const familyKernel = weight('family.kernel', parsed.family.kernel, [U, K], 1);
+    initializers.push(makeTensor('family.bias', 'FLOAT', [K], parsed.family.bias));
+    node('MatMul', ['lstm.h', familyKernel], ['family.matmul'], {}, 'family_matmul');
+    node('Add', ['family.matmul', 'family.bias'], ['family.logits'], {}, 'family_bias');
+    node('Softmax', ['family.logits'], [names.family], { axis: -1 }, 'family_softmax');
+    outputs.push(
+      makeValueInfo(names.family, 'FLOAT', ['batch', K], `family probabilities (softmax over ${K} classes; metadata "families", index 0 = benign)`),
+    );
+    valueInfo.push(makeValueInfo('family.logits', 'FLOAT', ['batch', K]));
+  }
   const graph = makeGraph({
     name: 'dga_lstm',
     nodes,
     initializers,
+    outputs,
+    valueInfo,
     inputs: [makeValueInfo(names.input, 'INT32', ['batch', T], `character indices, pre-padded with 0, vocabulary size ${V}`)],
-    outputs: [
-      makeValueInfo(names.logit, 'FLOAT', ['batch'], 'raw score before the sigmoid (use for ranking at low FPR)'),
-      makeValueInfo(names.score, 'FLOAT', ['batch'], 'probability that the name is DGA-generated'),
-    ],
-    valueInfo: [
-      makeValueInfo('embedded', 'FLOAT', ['batch', T, E]),
-      makeValueInfo('embedded_tnc', 'FLOAT', [T, 'batch', E]),
-      makeValueInfo('lstm.Y_h', 'FLOAT', [1, 'batch', U]),
-      makeValueInfo('lstm.h', 'FLOAT', ['batch', U]),
-    ],
   });
 
   const modelLabel = metadata?.id ? `${metadata.id}${metadata.version ? ` ${metadata.version}` : ''}` : 'DGA classifier';
+  const heads = parsed.family ? `dense 1 + sigmoid and a ${K}-class dense + softmax family head` : 'dense 1 + sigmoid';
+  const outs = parsed.family
+    ? `outputs "${names.logit}" and "${names.score}": float32 [batch], "${names.family}": float32 [batch, ${K}]`
+    : `outputs "${names.logit}" and "${names.score}": float32 [batch]`;
+  const schemeNote = scheme === 'float' ? '' : ` Weights: ${SCHEME_DOC[scheme]}.`;
   const docString =
-    `${modelLabel}: character-level LSTM DGA-domain classifier (embedding ${V}x${E}, LSTM ${U} units, dense 1 + sigmoid), ` +
+    `${modelLabel}: character-level LSTM DGA-domain classifier (embedding ${V}x${E}, LSTM ${U} units, ${heads}), ` +
     `converted from a tfjs LayersModel${input.modelJson.generatedBy ? ` (${input.modelJson.generatedBy})` : ''} by ${PRODUCER_NAME}. ` +
-    `Input "${names.input}": int32 [batch, ${T}] pre-padded character indices; outputs "${names.logit}" and "${names.score}": float32 [batch].`;
+    `Input "${names.input}": int32 [batch, ${T}] pre-padded character indices; ${outs}.${schemeNote}`;
 
   const props: [string, string][] = [];
   const add = (key: string, value: unknown) => {
-    if (value !== undefined && value !== null) props.push([key, String(value)]);
+    if (value !== undefined && value !== null) props.push([key, typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value)]);
   };
   add('dga.id', metadata?.id);
   add('dga.version', metadata?.version);
@@ -362,9 +724,17 @@ export function buildOnnxModel(input: ConvertInput): onnx.IModelProto {
   add('dga.maxLength', T);
   add('dga.padding', metadata?.padding);
   add('dga.threshold', metadata?.threshold);
+  if (parsed.family) add('dga.families', metadata?.families);
+  if (int8) {
+    const how = scheme === 'int8-weights' ? `, dequantized by ${options.dequantize ?? 'Cast+Mul'}` : '';
+    add('dga.weights', `${scheme}: int8 per-channel symmetric${how}; embedding ${options.int8Embedding === true ? 'int8 per-row' : 'float32'}; biases float32`);
+  } else if (scheme !== 'float') {
+    add('dga.weights', scheme);
+  }
 
   return makeModel(graph, {
     opset: OPSET,
+    extraOpsets,
     producerName: PRODUCER_NAME,
     producerVersion: input.producerVersion ?? EXPORTER_VERSION,
     docString,
@@ -372,7 +742,93 @@ export function buildOnnxModel(input: ConvertInput): onnx.IModelProto {
   });
 }
 
+const SCHEME_DOC: Record<WeightScheme, string> = {
+  float: 'float32',
+  'int8-weights': 'int8 per-channel (symmetric, zero point 0), dequantized to float32 in the graph; float32 activations and biases',
+  'int8-dqlstm': 'int8 per-channel; LSTM as com.microsoft DynamicQuantizeLSTM (uint8 activations quantized per batch); float32 biases',
+  'int8-mmi': 'int8 per-channel; LSTM unrolled with DynamicQuantizeLinear + MatMulInteger (uint8 activations per batch); float32 biases',
+  'float-unrolled': 'float32, LSTM unrolled over time steps',
+};
+
+/**
+ * The LSTM written out step by step (Keras gate order i,f,c,o, pre-padded input, zero initial state):
+ *   xw = X . W + b  for all steps at once ([T*N, 4U]),
+ *   per step t: z = xw[t] + h . R;  i,f,g,o = split(z);  c = sig(f) c + sig(i) tanh(g);  h = sig(o) tanh(c).
+ * `quantized`: the two matrix products are DynamicQuantizeLinear (uint8, per tensor) + MatMulInteger with
+ * int8 per-column weights, then Cast and a Mul by (activation scale x weight scales) -- the pattern
+ * onnxruntime fuses into DynamicQuantizeMatMul.
+ */
+function unrolledLstm(g: {
+  T: number;
+  E: number;
+  U: number;
+  parsed: ParsedLstmClassifier;
+  quantized: boolean;
+  initializers: onnx.ITensorProto[];
+  node: (op: string, ins: string[], outs: string[], attrs: Parameters<typeof makeNode>[3], name: string) => void;
+  output: string;
+}): void {
+  const { T, E, U, parsed, quantized, initializers, node } = g;
+  /** A Keras kernel [rows, 4U] as a float or int8 (+ per-column scales) initializer; returns a product op. */
+  const kernel = (name: string, B: Float32Array, rows: number) => {
+    if (!quantized) {
+      initializers.push(makeTensor(name, 'FLOAT', [rows, 4 * U], B));
+      return (a: string, out: string) => node('MatMul', [a, name], [out], {}, `${out}.matmul`);
+    }
+    const q = quantizePerChannel(B, [rows, 4 * U], 1);
+    initializers.push(makeTensor(`${name}.q`, 'INT8', [rows, 4 * U], q.q), makeTensor(`${name}.scale`, 'FLOAT', [4 * U], q.scales));
+    return (a: string, out: string) => {
+      node('DynamicQuantizeLinear', [a], [`${a}.q`, `${a}.scale`, `${a}.zero_point`], {}, `${a}.quantize`);
+      node('MatMulInteger', [`${a}.q`, `${name}.q`, `${a}.zero_point`], [`${out}.int32`], {}, `${out}.matmul_integer`);
+      node('Cast', [`${out}.int32`], [`${out}.float`], { to: 1 }, `${out}.cast`);
+      node('Mul', [`${a}.scale`, `${name}.scale`], [`${out}.scale`], {}, `${out}.scale`);
+      node('Mul', [`${out}.float`, `${out}.scale`], [out], {}, `${out}.rescale`);
+    };
+  };
+  const inputProduct = kernel('lstm.kernel', parsed.kernel, E);
+  const recurrentProduct = kernel('lstm.recurrent_kernel', parsed.recurrentKernel, U);
+  initializers.push(
+    makeTensor('lstm.x_shape', 'INT64', [2], [-1, E]),
+    makeTensor('lstm.xw_shape', 'INT64', [3], [T, -1, 4 * U]),
+    makeTensor('lstm.bias', 'FLOAT', [4 * U], parsed.bias),
+    makeTensor('lstm.gate_sizes', 'INT64', [4], [U, U, U, U]),
+  );
+  node('Reshape', ['embedded_tnc', 'lstm.x_shape'], ['lstm.x'], {}, 'lstm.flatten_steps');
+  inputProduct('lstm.x', 'lstm.xw_nobias');
+  node('Add', ['lstm.xw_nobias', 'lstm.bias'], ['lstm.xw_flat'], {}, 'lstm.input_bias');
+  node('Reshape', ['lstm.xw_flat', 'lstm.xw_shape'], ['lstm.xw'], {}, 'lstm.split_steps');
+  let h = '';
+  let c = '';
+  for (let t = 0; t < T; t++) {
+    const p = `lstm.t${t}`;
+    initializers.push(makeTensor(`${p}.index`, 'INT64', [], [t]));
+    node('Gather', ['lstm.xw', `${p}.index`], [`${p}.xw`], { axis: 0 }, `${p}.step_input`);
+    let z = `${p}.xw`;
+    if (t > 0) {
+      recurrentProduct(h, `${p}.hr`);
+      node('Add', [`${p}.xw`, `${p}.hr`], [`${p}.z`], {}, `${p}.z`);
+      z = `${p}.z`;
+    }
+    node('Split', [z, 'lstm.gate_sizes'], [`${p}.zi`, `${p}.zf`, `${p}.zg`, `${p}.zo`], { axis: 1 }, `${p}.gates`);
+    node('Sigmoid', [`${p}.zi`], [`${p}.i`], {}, `${p}.i`);
+    node('Tanh', [`${p}.zg`], [`${p}.g`], {}, `${p}.g`);
+    node('Sigmoid', [`${p}.zo`], [`${p}.o`], {}, `${p}.o`);
+    if (t === 0) {
+      node('Mul', [`${p}.i`, `${p}.g`], [`${p}.c`], {}, `${p}.c`);
+    } else {
+      node('Sigmoid', [`${p}.zf`], [`${p}.f`], {}, `${p}.f`);
+      node('Mul', [`${p}.f`, c], [`${p}.fc`], {}, `${p}.fc`);
+      node('Mul', [`${p}.i`, `${p}.g`], [`${p}.ig`], {}, `${p}.ig`);
+      node('Add', [`${p}.fc`, `${p}.ig`], [`${p}.c`], {}, `${p}.c`);
+    }
+    node('Tanh', [`${p}.c`], [`${p}.tanh_c`], {}, `${p}.tanh_c`);
+    node('Mul', [`${p}.o`, `${p}.tanh_c`], [t === T - 1 ? g.output : `${p}.h`], {}, `${p}.h`);
+    h = `${p}.h`;
+    c = `${p}.c`;
+  }
+}
+
 /** Converts a tfjs LayersModel (model.json + weights) into the bytes of an ONNX file. */
-export function convertLayersModel(input: ConvertInput): Uint8Array {
-  return serializeModel(buildOnnxModel(input));
+export function convertLayersModel(input: ConvertInput, options: BuildOptions = {}): Uint8Array {
+  return serializeModel(buildOnnxModel(input, options));
 }

@@ -144,6 +144,7 @@ describe('scoring and evaluate with a fake model', () => {
       model: { id: 'x', version: '1' },
       metadata,
       threshold: 0.5,
+      variant: undefined,
       familyNames: FAMILIES,
       async classify(domains) {
         return domains.map((d, i): ClassificationOutcome => {
@@ -231,7 +232,7 @@ describe('eval end to end with the committed ONNX model', () => {
 
     // The classifier path is the serving one: same score as loadNodeClassifier for a name.
     const { loadNodeClassifier } = await import('../../src/runtime/node-model.js');
-    const served = await loadNodeClassifier();
+    const served = await loadNodeClassifier({ precision: 'float' }); // the file this eval ran on
     const [g] = await served.classify(['google.com']);
     const top = metrics.binary.topBenign.find((t) => t.name === 'google.com')!;
     expect(top.score).toBe((g as { score: number }).score);

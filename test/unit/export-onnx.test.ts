@@ -264,6 +264,221 @@ describe('tfjs LayersModel -> ONNX exporter', () => {
   });
 });
 
+// The trainer's functional two-head model: chars -> embedding -> lstm -> dropout -> { score, family }.
+const K = 6;
+const FAMILIES = ['benign', 'alpha', 'beta', 'gamma', 'delta', 'other'];
+
+function buildFunctionalModel(options: { family?: boolean } = {}): tf.LayersModel {
+  const chars = tf.input({ shape: [MAX_LENGTH], name: 'chars', dtype: 'int32' });
+  const embedded = tf.layers.embedding({ name: 'embedding', inputDim: V, outputDim: E }).apply(chars) as tf.SymbolicTensor;
+  const hidden = tf.layers.lstm({ name: 'lstm', units: U, recurrentActivation: 'sigmoid' }).apply(embedded) as tf.SymbolicTensor;
+  const dropped = tf.layers.dropout({ name: 'dropout', rate: 0.25 }).apply(hidden) as tf.SymbolicTensor;
+  const score = tf.layers.dense({ name: 'score', units: 1, activation: 'sigmoid' }).apply(dropped) as tf.SymbolicTensor;
+  if (options.family === false) return tf.model({ inputs: chars, outputs: score, name: 'dga_lstm' });
+  const family = tf.layers.dense({ name: 'family', units: K, activation: 'softmax' }).apply(dropped) as tf.SymbolicTensor;
+  return tf.model({ inputs: chars, outputs: [score, family], name: 'dga_lstm' });
+}
+
+/** Seeded weights for any of these models, by weight name (scales keep gates, scores and softmax spread). */
+function setSeededWeightsByName(model: tf.LayersModel, seed: number): void {
+  const rand = prng(seed);
+  const scale: Record<string, number> = {
+    'embedding/embeddings': 1,
+    'lstm/kernel': 0.6,
+    'lstm/recurrent_kernel': 0.5,
+    'lstm/bias': 0.5,
+    'score/kernel': 2.5,
+    'score/bias': 0.3,
+    'family/kernel': 2,
+    'family/bias': 0.5,
+  };
+  model.setWeights(
+    model.weights.map((w) => {
+      const shape = w.shape as number[];
+      const n = shape.reduce((a, b) => a * b, 1);
+      const s = scale[w.originalName] ?? scale[w.name];
+      if (s === undefined) throw new Error(`no scale for weight ${w.originalName}`);
+      return tf.tensor(Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s), shape);
+    }),
+  );
+}
+
+/** Runs an ONNX model in onnxruntime-web through the Worker's adapter (family output included). */
+async function runOnnx(bytes: Uint8Array, chars: Int32Array, count: number, familyName?: string) {
+  const scorer = await createOnnxScorer({ model: bytes, wasm: await readFile(ortWasmPath()), maxLength: MAX_LENGTH, familyName });
+  return scorer.score(chars, count);
+}
+
+type FunctionalLayer = { name: string; class_name: string; config: Record<string, unknown>; inbound_nodes: unknown[] };
+
+describe('functional two-head model (score + family) -> ONNX', () => {
+  let model: tf.LayersModel;
+  let files: { json: LayersModelJson; weights: Uint8Array };
+  let onnxBytes: Uint8Array;
+  const meta = { ...metadata, families: FAMILIES, onnx: { ...metadata.onnx, family: 'family' } };
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    model = buildFunctionalModel();
+    setSeededWeightsByName(model, SEED + 7);
+    files = await artifactsOf(model);
+    onnxBytes = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta });
+  });
+  afterAll(() => model?.dispose());
+
+  it('is serialised by tfjs 4.22 as class "Model" with inbound_nodes', () => {
+    expect(files.json.modelTopology.class_name).toBe('Model');
+    const names = files.json.weightsManifest.flatMap((g) => g.weights.map((w) => w.name));
+    expect(names).toEqual([
+      'embedding/embeddings', 'lstm/kernel', 'lstm/recurrent_kernel', 'lstm/bias', 'score/kernel', 'score/bias', 'family/kernel', 'family/bias',
+    ]);
+  });
+
+  it('adds a family output float32 [batch, K] = Softmax(MatMul(h, W) + b) and records the family names', () => {
+    const m = parseModel(onnxBytes);
+    const g = m.graph as onnx.GraphProto;
+    const shapeOf = (v: onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+    expect(g.output.map((o) => [o.name, shapeOf(o)])).toEqual([
+      ['logit', ['batch']],
+      ['score', ['batch']],
+      ['family', ['batch', K]],
+    ]);
+    expect(g.node.slice(-3).map((n) => n.opType)).toEqual(['MatMul', 'Add', 'Softmax']);
+    const softmax = g.node.at(-1) as onnx.NodeProto;
+    expect(Number(softmax.attribute[0]!.i)).toBe(-1);
+    const props = Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
+    expect(JSON.parse(props['dga.families']!)).toEqual(FAMILIES);
+    expect(m.docString).toContain(`${K}-class dense + softmax family head`);
+  });
+
+  it('agrees with tfjs within 1e-5 on 2400 names: score, logit and every family probability', async () => {
+    const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH });
+    const names = [...randomNames(2400, SEED + 3), '', 'a', 'google', 'xjw9k2qz0v-b7m1lq3pt8rf'];
+    const chars = encoder.encodeBatch(names);
+    const expected = tf.tidy(() => {
+      const x = tf.tensor2d(chars, [names.length, MAX_LENGTH], 'int32');
+      const withHidden = tf.model({ inputs: model.inputs, outputs: [...model.outputs, model.getLayer('lstm').output as tf.SymbolicTensor] });
+      const [score, family, hidden] = withHidden.predict(x) as tf.Tensor[];
+      const [kernel, bias] = model.getLayer('score').getWeights() as [tf.Tensor, tf.Tensor];
+      return {
+        score: score!.dataSync() as Float32Array,
+        family: family!.dataSync() as Float32Array,
+        logit: tf.add(tf.matMul(hidden!, kernel), bias).dataSync() as Float32Array,
+      };
+    });
+    const actual = await runOnnx(onnxBytes, chars, names.length, 'family');
+    expect(actual.families?.length).toBe(names.length * K);
+    let scoreDiff = 0;
+    let logitDiff = 0;
+    let familyDiff = 0;
+    for (let i = 0; i < names.length; i++) {
+      scoreDiff = Math.max(scoreDiff, Math.abs(actual.scores[i]! - expected.score[i]!));
+      logitDiff = Math.max(logitDiff, Math.abs(actual.logits[i]! - expected.logit[i]!));
+    }
+    for (let i = 0; i < names.length * K; i++) familyDiff = Math.max(familyDiff, Math.abs(actual.families![i]! - expected.family[i]!));
+    // Non-trivial head: the arg-max class varies across names.
+    const argmax = new Set(names.map((_, i) => { const row = [...expected.family.subarray(i * K, i * K + K)]; return row.indexOf(Math.max(...row)); }));
+    console.info(`family-head parity over ${names.length} names: |score| ${scoreDiff.toExponential(2)}, |logit| ${logitDiff.toExponential(2)}, |family p| ${familyDiff.toExponential(2)}; ${argmax.size} arg-max classes`);
+    expect(argmax.size).toBeGreaterThanOrEqual(3);
+    expect(scoreDiff).toBeLessThan(1e-5);
+    expect(logitDiff).toBeLessThan(1e-5);
+    expect(familyDiff).toBeLessThan(1e-5);
+  }, 60_000);
+
+  it('exports a functional model with only the score head, like the sequential one', async () => {
+    const single = buildFunctionalModel({ family: false });
+    setSeededWeightsByName(single, SEED);
+    const a = await artifactsOf(single);
+    single.dispose();
+    const bytes = convertLayersModel({ modelJson: a.json, weights: a.weights, metadata });
+    const g = parseModel(bytes).graph as onnx.GraphProto;
+    expect(g.output.map((o) => o.name)).toEqual(['logit', 'score']);
+    expect(() => convertLayersModel({ modelJson: a.json, weights: a.weights, metadata: meta })).toThrow(/lists 6 families but the model has no family head/);
+  });
+
+  it('gives identical bytes for the same input', () => {
+    const again = convertLayersModel({ modelJson: structuredClone(files.json), weights: files.weights.slice(), metadata: structuredClone(meta) });
+    expect(sha256(again)).toBe(sha256(onnxBytes));
+  });
+
+  it('checks the family names against the head', () => {
+    const convert = (m: object) => () => convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: m });
+    expect(convert({ ...meta, families: FAMILIES.slice(0, 5) })).toThrow(/metadata.families has 5 names but the family head "family" has 6 units/);
+    expect(convert({ ...meta, families: ['other', ...FAMILIES.slice(1)] })).toThrow(/families\[0\] is "other", expected "benign"/);
+    expect(convert(metadata)).toThrow(/6-class family head "family" but metadata has no "families"/);
+    // Custom output name from metadata.onnx.family.
+    const renamed = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: { ...meta, onnx: { ...meta.onnx, family: 'fam' } } });
+    expect((parseModel(renamed).graph as onnx.GraphProto).output.map((o) => o.name)).toEqual(['logit', 'score', 'fam']);
+  });
+
+  describe('rejects other topologies, naming the layer and option', () => {
+    const mutate = (edit: (layers: FunctionalLayer[], config: Record<string, unknown>) => void) => {
+      const json = structuredClone(files.json);
+      const config = json.modelTopology.config as Record<string, unknown>;
+      edit(config.layers as FunctionalLayer[], config);
+      return () => convertLayersModel({ modelJson: json, weights: files.weights, metadata: meta });
+    };
+    const layer = (layers: FunctionalLayer[], name: string) => layers.find((l) => l.name === name)!;
+    const from = (source: string) => [[[source, 0, 0, {}]]];
+
+    it('other activations and sizes on the heads', () => {
+      expect(mutate((l) => (layer(l, 'family').config.activation = 'relu'))).toThrow(/Dense layer "family": units=6, activation="relu"/);
+      expect(mutate((l) => (layer(l, 'family').config.activation = 'sigmoid'))).toThrow(/Dense layer "family": units=6, activation="sigmoid"/);
+      expect(mutate((l) => (layer(l, 'score').config.activation = 'softmax'))).toThrow(/Dense layer "score": a softmax head without a Dense\(1, sigmoid\) score head/);
+      expect(mutate((l) => (layer(l, 'family').config.use_bias = false))).toThrow(/Dense layer "family": use_bias=false/);
+    });
+
+    it('an extra layer between the trunk and a head, or after a head', () => {
+      expect(
+        mutate((l) => {
+          l.splice(4, 0, { name: 'extra', class_name: 'Dense', config: { name: 'extra', units: U, activation: 'relu', use_bias: true }, inbound_nodes: from('dropout') });
+          layer(l, 'score').inbound_nodes = from('extra');
+        }),
+      ).toThrow(/Dense layer "score": layer after the Dense head "extra"/);
+      expect(
+        mutate((l, c) => {
+          l.push({ name: 'act', class_name: 'Activation', config: { name: 'act', activation: 'softmax' }, inbound_nodes: from('family') });
+          c.output_layers = [['score', 0, 0], ['act', 0, 0]];
+        }),
+      ).toThrow(/Activation layer "act": layer after the Dense head "family"/);
+      expect(
+        mutate((l) => {
+          l.splice(2, 0, { name: 'bn', class_name: 'BatchNormalization', config: { name: 'bn' }, inbound_nodes: from('embedding') });
+          layer(l, 'lstm').inbound_nodes = from('bn');
+        }),
+      ).toThrow(/BatchNormalization layer "bn": layer class BatchNormalization/);
+    });
+
+    it('multiple inputs, other connections, shared layers, call arguments', () => {
+      expect(
+        mutate((l, c) => {
+          l.unshift({ name: 'extra_in', class_name: 'InputLayer', config: { name: 'extra_in', batch_input_shape: [null, 3] }, inbound_nodes: [] });
+          c.input_layers = [['chars', 0, 0], ['extra_in', 0, 0]];
+        }),
+      ).toThrow(/2 inputs \("chars", "extra_in"\)/);
+      expect(mutate((l) => (layer(l, 'family').inbound_nodes = from('lstm')))).toThrow(/Dropout layer "dropout": layer class Dropout reading LSTM layer "lstm" alongside/);
+      expect(mutate((l) => (layer(l, 'family').inbound_nodes = from('embedding')))).toThrow(
+        /Embedding layer "embedding": its output feeds 2 layers \(LSTM layer "lstm", Dense layer "family"\)/,
+      );
+      expect(mutate((l) => (layer(l, 'family').inbound_nodes = [[['dropout', 0, 0, {}], ['lstm', 0, 0, {}]]]))).toThrow(/Dense layer "family": 2 inputs/);
+      expect(mutate((l) => (layer(l, 'score').inbound_nodes = [...from('dropout'), ...from('dropout')]))).toThrow(/Dense layer "score": called 2 times/);
+      expect(mutate((l) => (layer(l, 'lstm').inbound_nodes = [[['embedding', 0, 0, { mask: true }]]]))).toThrow(/LSTM layer "lstm": call arguments/);
+      expect(mutate((_, c) => (c.output_layers = [['score', 0, 0]]))).toThrow(/outputs \[score\] are not exactly the Dense heads \[family, score\]/);
+    });
+
+    it('GRU and masking, which the trainer never produces', () => {
+      expect(mutate((l) => (layer(l, 'lstm').class_name = 'GRU'))).toThrow(/GRU layer "lstm": GRU cells are not exported/);
+      expect(
+        mutate((l) => {
+          l.splice(1, 0, { name: 'mask', class_name: 'Masking', config: { name: 'mask', mask_value: 0 }, inbound_nodes: from('chars') });
+          layer(l, 'embedding').inbound_nodes = from('mask');
+        }),
+      ).toThrow(/Masking layer "mask": masking is not exported/);
+      expect(mutate((l) => (layer(l, 'embedding').config.mask_zero = true))).toThrow(/Embedding layer "embedding": mask_zero=true/);
+    });
+  });
+});
+
 describe('onnx-builder', () => {
   it('checks element counts against dims', () => {
     expect(() => makeTensor('w', 'FLOAT', [2, 3], new Float32Array(5))).toThrow(/5 values given for dims \[2, 3\] \(6 elements\)/);

@@ -227,7 +227,8 @@ describe('deployment settings', () => {
   });
 
   it('refuse a bad setting with a logged 500, not a crash', async () => {
-    for (const vars of [{ MAX_BATCH: 'lots' }, { MODEL_PRECISION: 'int4' }]) {
+    const badSettings: Record<string, string>[] = [{ MAX_BATCH: 'lots' }, { MODEL_PRECISION: 'int4' }];
+    for (const vars of badSettings) {
       const bad = await startWorker(vars);
       try {
         const res = await bad.dispatchFetch(`${BASE}/healthz`);
