@@ -46,6 +46,7 @@ function loadScorer(): Promise<Scorer> {
       scoreName: metadata.onnx.score,
       logitName: metadata.onnx.logit,
       familyName: metadata.onnx.family,
+      padStepsName: metadata.onnx.padSteps,
     });
     await created.score(new Int32Array(metadata.maxLength), 1);
     sessionsCreated += 1;

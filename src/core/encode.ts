@@ -4,17 +4,21 @@ import type { ModelMetadata } from './metadata.js';
 export const PAD_INDEX = 0;
 
 /**
- * Turns labels into the fixed-size integer matrix the model reads: one row of `maxLength` indices per
- * label, zeros in front (pre-padding) so the recurrent layer's last step is the label's last character.
+ * Turns labels into the integer matrix the model reads: one row of `width` indices per label (default
+ * `maxLength`), zeros in front (pre-padding) so the recurrent layer's last step is the label's last character.
+ * Labels longer than maxLength keep their first maxLength characters. A padding-folded model takes rows
+ * narrower than maxLength (down to the batch's longest label); the result is the same as at full width.
  * Training, export parity tests, the CLI and the Worker all go through this one encoder.
  */
 export interface Encoder {
   readonly vocabulary: string;
   readonly maxLength: number;
-  /** Row-major [labels.length, maxLength] matrix of indices. */
-  encodeBatch(labels: readonly string[]): Int32Array;
-  /** One label into `out` at row `row` (no allocation; `out` must hold that row). */
-  encodeInto(label: string, out: Int32Array, row: number): void;
+  /** Characters of `label` the model sees: min(label.length, maxLength). The narrowest width that holds it. */
+  encodedLength(label: string): number;
+  /** Row-major [labels.length, width] matrix of indices; width 1..maxLength must hold every (truncated) label. */
+  encodeBatch(labels: readonly string[], width?: number): Int32Array;
+  /** One label into `out` at row `row` of a [*, width] matrix (no allocation; `out` must hold that row). */
+  encodeInto(label: string, out: Int32Array, row: number, width?: number): void;
 }
 
 /** Builds the encoder described by the model metadata (vocabulary and maximum length). */
@@ -28,11 +32,16 @@ export function createEncoder(meta: Pick<ModelMetadata, 'vocabulary' | 'maxLengt
     table[code] = i + 1;
   }
 
-  function encodeInto(label: string, out: Int32Array, row: number): void {
-    const base = row * maxLength;
+  function checkWidth(width: number): void {
+    if (!Number.isInteger(width) || width < 1 || width > maxLength) throw new RangeError(`encoder: width must be an integer in 1..${maxLength}, got ${width}`);
+  }
+
+  function encodeInto(label: string, out: Int32Array, row: number, width = maxLength): void {
+    const base = row * width;
     // Labels longer than maxLength keep their first maxLength characters.
     const length = Math.min(label.length, maxLength);
-    const offset = maxLength - length;
+    const offset = width - length;
+    if (offset < 0) throw new RangeError(`encoder: "${label}" needs width ${length}, got ${width}`);
     out.fill(PAD_INDEX, base, base + offset);
     for (let i = 0; i < length; i++) {
       const code = label.charCodeAt(i);
@@ -47,10 +56,15 @@ export function createEncoder(meta: Pick<ModelMetadata, 'vocabulary' | 'maxLengt
   return {
     vocabulary,
     maxLength,
-    encodeInto,
-    encodeBatch(labels) {
-      const out = new Int32Array(labels.length * maxLength);
-      labels.forEach((label, row) => encodeInto(label, out, row));
+    encodeInto(label, out, row, width = maxLength) {
+      checkWidth(width);
+      encodeInto(label, out, row, width);
+    },
+    encodedLength: (label) => Math.min(label.length, maxLength),
+    encodeBatch(labels, width = maxLength) {
+      checkWidth(width);
+      const out = new Int32Array(labels.length * width);
+      labels.forEach((label, row) => encodeInto(label, out, row, width));
       return out;
     },
   };

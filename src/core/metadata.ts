@@ -26,8 +26,13 @@ export interface ModelMetadata {
     dropout: number;
     recurrentActivation: 'sigmoid';
   };
-  /** Input and output tensor names of the ONNX graph; `family` only when the model has a family head. */
-  onnx: { input: string; score: string; logit: string; family?: string };
+  /**
+   * Input and output tensor names of the ONNX graph; `family` only when the model has a family head.
+   * `padSteps` names the int32 [batch] input of a padding-folded graph (exporter >= 1.2): such a graph takes
+   * `input` pre-padded to any width T <= maxLength and pad_steps = maxLength - T. Without it the graph
+   * takes full-width [batch, maxLength] input only.
+   */
+  onnx: { input: string; score: string; logit: string; family?: string; padSteps?: string };
   /**
    * Classes of the family head, in output order, when the model has one: index 0 is "benign", the rest are
    * malware families, including "other" for families too rare to learn on their own.
@@ -62,6 +67,9 @@ export function parseModelMetadata(value: unknown): ModelMetadata {
   if (!(threshold >= 0 && threshold <= 1)) throw new RangeError('model metadata: "threshold" must be in 0..1');
   if (typeof m.onnx !== 'object' || m.onnx === null) throw new TypeError('model metadata: "onnx" must be an object');
   const onnx = m.onnx as Record<string, unknown>;
+  if (onnx.padSteps !== undefined && (typeof onnx.padSteps !== 'string' || onnx.padSteps === '')) {
+    throw new TypeError('model metadata: "onnx.padSteps" must name the pad-steps input');
+  }
   if (m.families !== undefined) {
     const families = m.families;
     if (!Array.isArray(families) || families.length < 2 || families[0] !== 'benign' || families.some((f) => typeof f !== 'string')) {

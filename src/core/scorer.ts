@@ -4,10 +4,12 @@
  */
 export interface Scorer {
   /**
-   * Scores `count` names given as a row-major [count, maxLength] matrix of character indices.
-   * Resolves to the model's probability of "DGA" and its logit, one entry per row.
+   * Scores `count` names given as a row-major [count, width] matrix of character indices, pre-padded to
+   * `width` (default and at most maxLength). Resolves to the model's probability of "DGA" and its logit, one
+   * entry per row. A width below maxLength needs a padding-folded model (metadata.onnx.padSteps); the
+   * results equal those of the same names padded to maxLength.
    */
-  score(chars: Int32Array, count: number): Promise<ScoreBatch>;
+  score(chars: Int32Array, count: number, width?: number): Promise<ScoreBatch>;
 }
 
 export interface ScoreBatch {

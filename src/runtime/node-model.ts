@@ -52,6 +52,7 @@ export async function loadNodeClassifier(options: NodeClassifierOptions = {}): P
     scoreName: metadata.onnx.score,
     logitName: metadata.onnx.logit,
     familyName: metadata.onnx.family,
+    padStepsName: metadata.onnx.padSteps,
   });
   const variant = options.modelPath ? undefined : (options.precision ?? 'int8');
   return createClassifier({ metadata, scorer, threshold: options.threshold, variant });

@@ -23,6 +23,11 @@ export interface OnnxScorerOptions {
   logitName?: string;
   /** Family-head output (metadata.onnx.family); omit for a model without one. */
   familyName?: string;
+  /**
+   * The pad-steps input of a padding-folded model (metadata.onnx.padSteps): then `score` takes any width
+   * 1..maxLength and feeds pad_steps = maxLength - width. Omit for an older model (full width only).
+   */
+  padStepsName?: string;
 }
 
 let configured = false;
@@ -54,7 +59,7 @@ function serialised<T>(task: () => Promise<T>): Promise<T> {
  * the model cannot be parsed; the caller decides how to report that (the Worker answers 503).
  */
 export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scorer> {
-  const { maxLength, inputName = 'chars', scoreName = 'score', logitName = 'logit', familyName } = options;
+  const { maxLength, inputName = 'chars', scoreName = 'score', logitName = 'logit', familyName, padStepsName } = options;
   if (!Number.isInteger(maxLength) || maxLength < 1) throw new RangeError('createOnnxScorer: maxLength must be a positive integer');
   configureRuntime(options.wasm);
   const model = options.model instanceof Uint8Array ? options.model : new Uint8Array(options.model);
@@ -73,18 +78,34 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
       throw new Error(`ONNX model has no output "${name}" (outputs: ${session.outputNames.join(', ')})`);
     }
   }
-  if (!session.inputNames.includes(inputName)) {
-    throw new Error(`ONNX model has no input "${inputName}" (inputs: ${session.inputNames.join(', ')})`);
+  for (const name of [inputName, ...(padStepsName ? [padStepsName] : [])]) {
+    if (!session.inputNames.includes(name)) {
+      throw new Error(
+        `ONNX model has no input "${name}" (inputs: ${session.inputNames.join(', ')})` +
+          (name === padStepsName ? '; the metadata names a pad-steps input the model lacks: re-export the model' : ''),
+      );
+    }
+  }
+  const unfed = session.inputNames.filter((name) => name !== inputName && name !== padStepsName);
+  if (unfed.length > 0) {
+    throw new Error(`ONNX model has inputs this scorer does not feed: ${unfed.join(', ')} (a padding-folded model needs metadata.onnx.padSteps)`);
   }
 
   return {
-    async score(chars: Int32Array, count: number): Promise<ScoreBatch> {
-      if (chars.length !== count * maxLength) {
-        throw new RangeError(`score: expected ${count} x ${maxLength} indices, got ${chars.length}`);
+    async score(chars: Int32Array, count: number, width = maxLength): Promise<ScoreBatch> {
+      if (!Number.isInteger(width) || width < 1 || width > maxLength) {
+        throw new RangeError(`score: width must be an integer in 1..${maxLength}, got ${width}`);
+      }
+      if (width !== maxLength && !padStepsName) {
+        throw new RangeError(`score: this model takes full-width input only (${maxLength}), got width ${width}; re-export it to fold padding`);
+      }
+      if (chars.length !== count * width) {
+        throw new RangeError(`score: expected ${count} x ${width} indices, got ${chars.length}`);
       }
       if (count === 0) return { scores: new Float32Array(0), logits: new Float32Array(0) };
-      const input = new ort.Tensor('int32', chars, [count, maxLength]);
-      const outputs = await session.run({ [inputName]: input });
+      const feeds: Record<string, ort.Tensor> = { [inputName]: new ort.Tensor('int32', chars, [count, width]) };
+      if (padStepsName) feeds[padStepsName] = new ort.Tensor('int32', new Int32Array(count).fill(maxLength - width), [count]);
+      const outputs = await session.run(feeds);
       // CPU tensors' data are plain typed arrays owned by JS; no copy needed.
       return {
         scores: outputs[scoreName]!.data as Float32Array,

@@ -24,6 +24,16 @@ describe('createEncoder', () => {
     expect([...out.slice(12)]).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
+  it('encodes to a narrower width (pre-padded to the batch width), the truncation unchanged', () => {
+    expect([...encoder.encodeBatch(['ab', 'c'], 3)]).toEqual([0, 1, 2, 0, 0, 3]);
+    expect([...encoder.encodeBatch(['abcdefgh'], 6)]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(encoder.encodedLength('abcdefgh')).toBe(6);
+    expect(encoder.encodedLength('ab')).toBe(2);
+    expect(() => encoder.encodeBatch(['abc'], 2)).toThrow(/needs width 3/);
+    expect(() => encoder.encodeBatch(['a'], 7)).toThrow(/width must be an integer in 1\.\.6/);
+    expect(() => encoder.encodeBatch(['a'], 0)).toThrow(/width/);
+  });
+
   it('rejects characters outside the vocabulary, naming them', () => {
     expect(() => encoder.encodeBatch(['a_b'])).toThrow(/"_"/);
     expect(() => encoder.encodeBatch(['ü'])).toThrow(/vocabulary/);
