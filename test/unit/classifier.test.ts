@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createClassifier, isClassificationError } from '../../src/core/classifier.js';
+import { createClassifier, isClassificationError, planChunks } from '../../src/core/classifier.js';
 import { DEFAULT_VOCABULARY } from '../../src/core/encode.js';
 import type { ModelMetadata } from '../../src/core/metadata.js';
 import type { Scorer } from '../../src/core/scorer.js';
@@ -146,5 +146,96 @@ describe('the classifier cache', () => {
     await classifier.classify(['a.com']);
     await classifier.classify(['a.com']);
     expect(calls).toEqual([1, 1]);
+  });
+});
+
+describe('length grouping for a padding-folded model', () => {
+  const folded: ModelMetadata = { ...metadata, onnx: { ...metadata.onnx, padSteps: 'pad_steps' } };
+  /** Records each call's (count, width) and scores a row by its label read back from the [count, width] matrix. */
+  function recordingScorer(calls: { count: number; width: number }[]): Scorer {
+    return {
+      async score(chars, count, width = 8) {
+        expect(chars.length).toBe(count * width);
+        calls.push({ count, width });
+        const scores = new Float32Array(count);
+        for (let row = 0; row < count; row++) {
+          const cells = [...chars.subarray(row * width, (row + 1) * width)];
+          const first = cells.findIndex((v) => v !== 0);
+          expect(first).toBeLessThanOrEqual(width - 1); // every row has a character (no empty labels)
+          // Identify the label: length + first character index, so results can be checked against inputs.
+          scores[row] = (width - first) / 100 + cells[first]! / 10_000;
+        }
+        return { scores, logits: scores };
+      },
+    };
+  }
+  const expected = (label: string) => Math.min(label.length, 8) / 100 + (DEFAULT_VOCABULARY.indexOf(label[0]!) + 1) / 10_000;
+
+  it('pads each call only to its own longest label and maps the scores back to the inputs in order', async () => {
+    const calls: { count: number; width: number }[] = [];
+    const labels = ['abcdefghijkl', 'a', 'bb', 'ccc', 'dd', 'e', 'fffff', 'zz', 'y', 'qqqqqqqq'];
+    const results = await createClassifier({ metadata: folded, scorer: recordingScorer(calls) }).classify(labels.map((l) => `${l}.com`));
+    expect(results.map((r) => (r as any).scored)).toEqual(labels);
+    results.forEach((r, i) => expect((r as any).score).toBeCloseTo(expected(labels[i]!), 6));
+    expect(calls.every((c) => c.width <= 8)).toBe(true);
+    expect(calls.reduce((n, c) => n + c.count, 0)).toBe(labels.length);
+    // Fewer padded steps than one full-width call.
+    expect(calls.reduce((n, c) => n + c.count * c.width, 0)).toBeLessThan(labels.length * 8);
+    // The truncated label (12 characters) is scored at width 8, like the full-width encoding.
+    expect(Math.max(...calls.map((c) => c.width))).toBe(8);
+  });
+
+  it('respects chunkSize and keeps the cache', async () => {
+    const calls: { count: number; width: number }[] = [];
+    const classifier = createClassifier({ metadata: folded, scorer: recordingScorer(calls), chunkSize: 3 });
+    const domains = ['aa.com', 'bb.com', 'cc.com', 'dd.com', 'ee.com', 'f.com', 'gggggg.com'];
+    await classifier.classify(domains);
+    expect(calls.every((c) => c.count <= 3)).toBe(true);
+    expect(calls.reduce((n, c) => n + c.count, 0)).toBe(7);
+    calls.length = 0;
+    const again = await classifier.classify(['www.gggggg.com', 'aa.com', 'new.org']);
+    expect(calls).toEqual([{ count: 1, width: 3 }]);
+    expect((again[0] as any).score).toBeCloseTo(expected('gggggg'), 6);
+  });
+
+  it('keeps full width for a model without pad_steps', async () => {
+    const calls: { count: number; width: number }[] = [];
+    await createClassifier({ metadata, scorer: recordingScorer(calls) }).classify(['a.com', 'bbbb.com']);
+    expect(calls).toEqual([{ count: 2, width: 8 }]);
+  });
+});
+
+describe('planChunks', () => {
+  const widthsOf = (chunks: { rows: number[]; width: number }[], widths: number[]) =>
+    chunks.map((c) => ({ width: c.width, max: Math.max(...c.rows.map((r) => widths[r]!)), n: c.rows.length }));
+
+  it('covers every row once, each chunk at its own widest row, widths ascending', () => {
+    const widths = Array.from({ length: 4000 }, (_, i) => 1 + ((i * 7919) % 40));
+    const chunks = planChunks(widths, 1024);
+    expect(chunks.flatMap((c) => c.rows).sort((a, b) => a - b)).toEqual(widths.map((_, i) => i));
+    for (const c of widthsOf(chunks, widths)) expect(c.width).toBe(c.max);
+    expect(chunks.map((c) => c.width)).toEqual([...chunks.map((c) => c.width)].sort((a, b) => a - b));
+    // 100 names of each width: one call per width (padding 100 names by a step costs more than a call).
+    expect(chunks).toHaveLength(40);
+    // 12-13 names of each width: neighbouring widths share calls.
+    expect(planChunks(widths.slice(0, 500), 1024).length).toBeLessThan(40);
+  });
+
+  it('merges small groups when a call costs more than the padding it saves', () => {
+    // One name of each width 10..13: padding three names by a few steps is cheaper than three more calls.
+    expect(planChunks([10, 11, 12, 13], 1024).map((c) => c.width)).toEqual([13]);
+    // Many short names and one long one: the long one goes alone.
+    const widths = [...Array(200).fill(5), 40];
+    expect(planChunks(widths, 1024).map((c) => [c.width, c.rows.length])).toEqual([
+      [5, 200],
+      [40, 1],
+    ]);
+  });
+
+  it('cuts a call into chunkSize pieces and handles the empty input', () => {
+    const chunks = planChunks(Array(10).fill(4), 3);
+    expect(chunks.map((c) => c.rows.length)).toEqual([3, 3, 3, 1]);
+    expect(planChunks([], 3)).toEqual([]);
+    expect(() => planChunks([1], 0)).toThrow(/chunkSize/);
   });
 });
