@@ -23,7 +23,7 @@ import { createOnnxScorer } from '../src/runtime/onnx-scorer.js';
 import { ortWasmPath } from '../src/runtime/node-model.js';
 import { generateNames, prng } from '../test/fixtures/names.js';
 import { readLayersModelFiles, type LayersModelJson } from './lib/tfjs-files.js';
-import { convertLayersModel, type BuildOptions, type ConvertInput, type WeightScheme } from './lib/tfjs-to-onnx.js';
+import { convertLayersModel, padStepsInputOf, type BuildOptions, type ConvertInput, type WeightScheme } from './lib/tfjs-to-onnx.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -140,7 +140,7 @@ async function benchModel(label: string, input: ConvertInput, metadata: ModelMet
   });
   const sessions: { v: Variant; bytes: Uint8Array; scorer: Awaited<ReturnType<typeof createOnnxScorer>>; node?: import('onnxruntime-node').InferenceSession }[] = [];
   for (const { v, bytes } of built) {
-    const scorer = await createOnnxScorer({ model: bytes, wasm, maxLength: T });
+    const scorer = await createOnnxScorer({ model: bytes, wasm, maxLength: T, padStepsName: padStepsInputOf(bytes) });
     const node = ortNode ? await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' }) : undefined;
     sessions.push({ v, bytes, scorer, node });
   }
@@ -206,7 +206,9 @@ async function benchModel(label: string, input: ConvertInput, metadata: ModelMet
         await s.scorer.score(x, b); // warm-up
         perRound[si]![bi]!.push(await timeRuns(() => s.scorer.score(x, b), iterationsFor(b)));
         if (s.node) {
-          const feeds = { [metadata.onnx.input]: new ortNode!.Tensor('int32', x, [b, T]) };
+          const feeds: Record<string, import('onnxruntime-node').Tensor> = { [metadata.onnx.input]: new ortNode!.Tensor('int32', x, [b, T]) };
+          const padSteps = padStepsInputOf(s.bytes);
+          if (padSteps) feeds[padSteps] = new ortNode!.Tensor('int32', new Int32Array(b), [b]);
           await s.node.run(feeds);
           perRoundNode[si]![bi]!.push(await timeRuns(() => s.node!.run(feeds), iterationsFor(b)));
         }

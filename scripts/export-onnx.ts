@@ -6,9 +6,15 @@
  *                                  [--samples 300] [--seed 1] [--tolerance 1e-4]
  *                                  [--int8-names 10000] [--int8-tolerance 0.01] [--int8-agreement 0.999] [--no-check]
  *
+ * Both files fold leading padding into the LSTM's initial state (input "pad_steps"; see scripts/lib/tfjs-to-onnx.ts)
+ * when the int8 scheme supports it (int8-weights); the metadata file's "onnx" block is then updated with
+ * "padSteps" (and the entry removed when the files do not fold), so that serving feeds that input.
+ *
  * Prints each file's path, size, sha256, opset and producer. Then (unless --no-check):
  *   - float vs tfjs: loads the float file in onnxruntime-web (the Worker's WASM runtime and adapter) and
  *     compares score, logit and family probabilities with tfjs on --samples names;
+ *   - folded padding: each file scored at the widths the classifier uses (chunks padded to their own longest
+ *     label) vs the same names at full width, on --int8-names names: within --fold-tolerance;
  *   - int8 vs float: both files in onnxruntime-web on --int8-names generated names (test/fixtures/names.ts):
  *     largest |score diff| and the share of names with the same decision at the metadata threshold;
  *   - onnxruntime-node, when installed: both files load there and agree with onnxruntime-web.
@@ -27,7 +33,17 @@ import { ortWasmPath } from '../src/runtime/node-model.js';
 import { generateNames } from '../test/fixtures/names.js';
 import { compareOutputs, scoreInBatches, tfjsReference, type ModelOutputs } from './lib/parity.js';
 import { fileLoadHandler, MODEL_JSON, readLayersModelFiles } from './lib/tfjs-files.js';
-import { convertLayersModel, DEFAULT_INT8_SCHEME, OPSET, PRODUCER_NAME, WEIGHT_SCHEMES, type WeightScheme } from './lib/tfjs-to-onnx.js';
+import { planChunks } from '../src/core/classifier.js';
+import {
+  convertLayersModel,
+  DEFAULT_INT8_SCHEME,
+  DEFAULT_ONNX_NAMES,
+  FOLDING_SCHEMES,
+  OPSET,
+  PRODUCER_NAME,
+  WEIGHT_SCHEMES,
+  type WeightScheme,
+} from './lib/tfjs-to-onnx.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -49,6 +65,7 @@ Options:
   --int8-names N         generated names for the int8-vs-float check       (default: 10000)
   --int8-tolerance X     largest allowed int8-vs-float |score diff|        (default: 0.01)
   --int8-agreement X     smallest allowed share of same decisions          (default: 0.999)
+  --fold-tolerance X     largest allowed |diff| folded vs full width       (default: 1e-6)
   --no-check             write the files and skip the checks
   -h, --help             show this help
 
@@ -72,6 +89,7 @@ function parseCli(argv: string[]) {
       'int8-names': { type: 'string', default: '10000' },
       'int8-tolerance': { type: 'string', default: '0.01' },
       'int8-agreement': { type: 'string', default: '0.999' },
+      'fold-tolerance': { type: 'string', default: '1e-6' },
       'no-check': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -106,6 +124,7 @@ function parseCli(argv: string[]) {
     int8Names: int('int8-names', values['int8-names'], 1),
     int8Tolerance: positive('int8-tolerance', values['int8-tolerance']),
     int8Agreement: positive('int8-agreement', values['int8-agreement'], 1),
+    foldTolerance: positive('fold-tolerance', values['fold-tolerance']),
     check: !values['no-check'],
   };
 }
@@ -150,7 +169,42 @@ async function ortWebScorer(bytes: Uint8Array, metadata: ModelMetadata) {
     scoreName: metadata.onnx.score,
     logitName: metadata.onnx.logit,
     familyName: metadata.families ? (metadata.onnx.family ?? 'family') : undefined,
+    padStepsName: metadata.onnx.padSteps,
   });
+}
+
+/**
+ * A folded file scored the way the classifier calls it (rows grouped by length, each call padded to its
+ * own longest label) against the same names at full width: the largest |score|, |logit|, |family p| diff.
+ */
+async function checkFolding(bytes: Uint8Array, metadata: ModelMetadata, names: string[], full: ModelOutputs) {
+  const scorer = await ortWebScorer(bytes, metadata);
+  const encoder = createEncoder(metadata);
+  const chunks = planChunks(names.map((n) => Math.max(1, encoder.encodedLength(n))), 1000);
+  const folded: ModelOutputs = { scores: new Float32Array(names.length), logits: new Float32Array(names.length) };
+  let K = 0;
+  for (const chunk of chunks) {
+    const r = await scorer.score(encoder.encodeBatch(chunk.rows.map((i) => names[i]!), chunk.width), chunk.rows.length, chunk.width);
+    if (r.families) {
+      K = r.families.length / chunk.rows.length;
+      folded.families ??= new Float32Array(names.length * K);
+    }
+    chunk.rows.forEach((i, j) => {
+      folded.scores[i] = r.scores[j]!;
+      folded.logits[i] = r.logits[j]!;
+      if (r.families) folded.families!.set(r.families.subarray(j * K, (j + 1) * K), i * K);
+    });
+  }
+  return { ...compareOutputs(full, folded, metadata.threshold), calls: chunks.length, widths: [...new Set(chunks.map((c) => c.width))].length };
+}
+
+/** The metadata file with onnx.padSteps set (folded files) or removed; null when the file needs no change. */
+function metadataWithPadSteps(text: string, padSteps: string | undefined): string | null {
+  const raw = JSON.parse(text) as { onnx: Record<string, unknown> };
+  if (raw.onnx.padSteps === padSteps) return null;
+  if (padSteps === undefined) delete raw.onnx.padSteps;
+  else raw.onnx.padSteps = padSteps;
+  return `${JSON.stringify(raw, null, 2)}\n`;
 }
 
 /** float ONNX vs tfjs (CPU backend: the check must not depend on the training backend). */
@@ -183,9 +237,14 @@ async function checkOrtNode(files: { label: string; bytes: Uint8Array; web: Mode
     const session = await ortNode.InferenceSession.create(f.bytes);
     const out: ModelOutputs = { scores: new Float32Array(count), logits: new Float32Array(count) };
     const familyName = metadata.families ? (metadata.onnx.family ?? 'family') : undefined;
+    const padSteps = metadata.onnx.padSteps;
     for (let start = 0; start < count; start += 1000) {
       const n = Math.min(1000, count - start);
-      const r = await session.run({ [metadata.onnx.input]: new ortNode.Tensor('int32', chars.slice(start * T, (start + n) * T), [n, T]) });
+      const feeds: Record<string, import('onnxruntime-node').Tensor> = {
+        [metadata.onnx.input]: new ortNode.Tensor('int32', chars.slice(start * T, (start + n) * T), [n, T]),
+      };
+      if (padSteps && session.inputNames.includes(padSteps)) feeds[padSteps] = new ortNode.Tensor('int32', new Int32Array(n), [n]);
+      const r = await session.run(feeds);
       out.scores.set(r[metadata.onnx.score]!.data as Float32Array, start);
       out.logits.set(r[metadata.onnx.logit]!.data as Float32Array, start);
       if (familyName) {
@@ -206,11 +265,25 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const { json, weights, metadata } = await readInputs(opts.modelDir, opts.metadataPath);
+  const read = await readInputs(opts.modelDir, opts.metadataPath);
+  const { json, weights } = read;
+  // Both files fold padding or neither does: serving reads one metadata for either file.
+  const foldPadding = opts.int8Path === null || FOLDING_SCHEMES.includes(opts.int8Scheme);
+  const padSteps = foldPadding ? (read.metadata.onnx.padSteps ?? DEFAULT_ONNX_NAMES.padSteps) : undefined;
+  const { padSteps: _previous, ...onnxNames } = read.metadata.onnx;
+  const metadata: ModelMetadata = { ...read.metadata, onnx: padSteps ? { ...onnxNames, padSteps } : onnxNames };
+  if (!foldPadding) console.log(`note: ${opts.int8Scheme} cannot fold padding; both files take full-width input (no "${DEFAULT_ONNX_NAMES.padSteps}")`);
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version?: string };
   const input = { modelJson: json, weights, metadata, producerVersion: pkg.version };
-  const outputs: { label: string; path: string; bytes: Uint8Array }[] = [{ label: 'float', path: opts.outPath, bytes: convertLayersModel(input) }];
-  if (opts.int8Path) outputs.push({ label: opts.int8Scheme, path: opts.int8Path, bytes: convertLayersModel(input, { scheme: opts.int8Scheme }) });
+  const outputs: { label: string; path: string; bytes: Uint8Array }[] = [
+    { label: 'float', path: opts.outPath, bytes: convertLayersModel(input, { foldPadding }) },
+  ];
+  if (opts.int8Path) outputs.push({ label: opts.int8Scheme, path: opts.int8Path, bytes: convertLayersModel(input, { scheme: opts.int8Scheme, foldPadding }) });
+  const updated = metadataWithPadSteps(await readFile(opts.metadataPath, 'utf8'), padSteps);
+  if (updated !== null) {
+    await writeFile(opts.metadataPath, updated);
+    console.log(`updated ${show(opts.metadataPath)}: onnx.padSteps ${padSteps === undefined ? 'removed' : JSON.stringify(padSteps)}`);
+  }
   for (const o of outputs) {
     await mkdir(dirname(o.path), { recursive: true });
     await writeFile(o.path, o.bytes);
@@ -220,7 +293,10 @@ async function main(): Promise<number> {
   }
   const heads = metadata.families ? `, "${metadata.onnx.family ?? 'family'}" [batch, ${metadata.families.length}]` : '';
   console.log(`opset ${OPSET}, producer ${PRODUCER_NAME} ${pkg.version ?? ''}`.trimEnd());
-  console.log(`model ${metadata.id} ${metadata.version}; input "${metadata.onnx.input}" int32 [batch, ${metadata.maxLength}]; outputs "${metadata.onnx.logit}", "${metadata.onnx.score}"${heads}`);
+  const inputs = padSteps
+    ? `inputs "${metadata.onnx.input}" int32 [batch, length <= ${metadata.maxLength}], "${padSteps}" int32 [batch]`
+    : `input "${metadata.onnx.input}" int32 [batch, ${metadata.maxLength}]`;
+  console.log(`model ${metadata.id} ${metadata.version}; ${inputs}; outputs "${metadata.onnx.logit}", "${metadata.onnx.score}"${heads}`);
   if (!opts.check) return 0;
   let failed = false;
 
@@ -242,6 +318,20 @@ async function main(): Promise<number> {
   const chars = createEncoder(metadata).encodeBatch(many);
   const web: ModelOutputs[] = [];
   for (const o of outputs) web.push(await scoreInBatches(await ortWebScorer(o.bytes, metadata), chars, many.length, metadata.maxLength));
+  if (padSteps) {
+    for (const [i, o] of outputs.entries()) {
+      const f = await checkFolding(o.bytes, metadata, many, web[i]!);
+      const worst = Math.max(f.maxScoreDiff, f.maxLogitDiff, f.maxFamilyDiff ?? 0);
+      console.log(
+        `folded padding (${o.label}): ${f.count} names in ${f.calls} calls of ${f.widths} widths vs full width: max |score diff| ${exp(f.maxScoreDiff)}, ` +
+          `max |logit diff| ${exp(f.maxLogitDiff)}${f.maxFamilyDiff === undefined ? '' : `, max |family p diff| ${exp(f.maxFamilyDiff)}`}`,
+      );
+      if (f.nonFinite || !(worst <= opts.foldTolerance)) {
+        console.error(`export-onnx: FAILED: the folded ${o.label} model differs from full-width input by more than ${opts.foldTolerance}`);
+        failed = true;
+      }
+    }
+  }
   if (opts.int8Path) {
     const q = compareOutputs(web[0]!, web[1]!, metadata.threshold);
     console.log(`int8 (${opts.int8Scheme}) vs float on ${q.count} generated names (seed ${opts.seed + 1}), onnxruntime-web:`);

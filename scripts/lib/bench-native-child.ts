@@ -11,7 +11,7 @@ import { createOnnxScorer } from '../../src/runtime/onnx-scorer.js';
 import { ortWasmPath } from '../../src/runtime/node-model.js';
 import { createNameGenerator, createRng, log, median } from './bench-util.js';
 import { fileLoadHandler, fileSaveHandler, readLayersModelFiles } from './tfjs-files.js';
-import { convertLayersModel } from './tfjs-to-onnx.js';
+import { convertLayersModel, padStepsInputOf } from './tfjs-to-onnx.js';
 import { setupWasmBackend } from './tfjs-wasm-backend.js';
 import { createModel } from './train-model.js';
 
@@ -73,6 +73,8 @@ async function compare(
   const chars256 = encoder.encodeBatch(labels);
   const chars1 = encoder.encodeBatch(labels.slice(0, 1));
 
+  // A padding-folded file gets pad_steps = 0: every engine runs the same full-width input here.
+  const padSteps = padStepsInputOf(onnxBytes);
   const web = await createOnnxScorer({
     model: onnxBytes,
     wasm: await readFile(ortWasmPath()),
@@ -81,6 +83,7 @@ async function compare(
     scoreName: io.score,
     logitName: io.logit,
     familyName: io.family,
+    padStepsName: padSteps,
   });
   const native = await ortNode.InferenceSession.create(onnxBytes, {
     executionProviders: ['cpu'],
@@ -92,7 +95,9 @@ async function compare(
   const engines: Record<EngineTiming['engine'], (chars: Int32Array, n: number) => Run> = {
     'ort-web': (chars, n) => async () => (await web.score(chars, n)).scores,
     'ort-node': (chars, n) => async () => {
-      const out = await native.run({ [io.input]: new ortNode.Tensor('int32', chars, [n, maxLength]) });
+      const feeds: Record<string, import('onnxruntime-node').Tensor> = { [io.input]: new ortNode.Tensor('int32', chars, [n, maxLength]) };
+      if (padSteps) feeds[padSteps] = new ortNode.Tensor('int32', new Int32Array(n), [n]);
+      const out = await native.run(feeds);
       return out[io.score]!.data as Float32Array;
     },
     tfjs: (chars, n) => async () => {

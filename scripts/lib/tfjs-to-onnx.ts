@@ -6,10 +6,11 @@ import {
   makeNode,
   makeTensor,
   makeValueInfo,
+  parseModel,
   serializeModel,
   type onnx,
 } from './onnx-builder.js';
-import { quantizePerChannel, transposeLast2 } from './onnx-quantize.js';
+import { dequantize, quantizePerChannel, transposeLast2 } from './onnx-quantize.js';
 import type { LayersModelJson } from './tfjs-files.js';
 
 /**
@@ -21,16 +22,25 @@ import type { LayersModelJson } from './tfjs-files.js';
  * error naming the layer and option. Pure: same model.json + weights + metadata in, same bytes out.
  *
  * ONNX graph (default domain, opset 17; names are the Worker's contract):
- *   chars  int32 [batch, maxLength]
+ *   chars      int32 [batch, length]   (1 <= length <= maxLength; pre-padded to the batch's own width)
+ *   pad_steps  int32 [batch]           (maxLength - length: the pad steps folded into the initial state)
  *   Gather(embeddings [V,E], chars)              -> [N,T,E]
  *   Transpose(perm 1,0,2)                         -> [T,N,E]
- *   LSTM(W [1,4U,E], R [1,4U,U], B [1,8U])        -> Y_h [1,N,U]  (forward; Sigmoid,Tanh,Tanh; no sequence_lens)
+ *   Gather(H [maxLength+1,U], pad_steps) -> Unsqueeze(0) -> initial_h [1,N,U]; same for C -> initial_c
+ *   LSTM(W [1,4U,E], R [1,4U,U], B [1,8U], "", initial_h, initial_c)
+ *                                                 -> Y_h [1,N,U]  (forward; Sigmoid,Tanh,Tanh; no sequence_lens)
  *   Reshape [-1,U] -> MatMul kernel [U,1] -> Add bias [1] -> Reshape [-1]  -> logit float32 [batch]
  *   Sigmoid(logit)                                -> score float32 [batch]
  *   [family head] MatMul kernel [U,K] -> Add bias [K] -> Softmax(axis -1) -> family float32 [batch, K]
  *
  * Inputs are pre-padded and the model has no masking, so the padded steps run through the LSTM in both
- * runtimes alike and no sequence_lens is needed.
+ * runtimes alike and no sequence_lens is needed. Padding folding: every pad step feeds the same input
+ * (embedding row 0), so the LSTM state after k pad steps from zero depends only on k. The exporter computes
+ * those states once (padStateTables, float32 arithmetic with the graph's own weights) and stores them as
+ * H and C; a batch pre-padded only to its longest label (width T) then starts from state maxLength - T and
+ * gives the same outputs as the full maxLength-wide input, with fewer steps. pad_steps = 0 with a full-width
+ * input is the unfolded model (H[0] = C[0] = 0). Only the "float" and "int8-weights" schemes fold (the
+ * others keep chars [batch, maxLength] and no pad_steps input).
  *
  * The int8 file (scheme "int8-weights", see WEIGHT_SCHEMES) is the same graph with W, R and the head kernels
  * stored as int8 + per-channel scales and a Cast + Mul in front of each (onnxruntime folds them into float
@@ -39,9 +49,9 @@ import type { LayersModelJson } from './tfjs-files.js';
 
 export const PRODUCER_NAME = 'dga-edge-export';
 /** Version of this exporter (bump when the emitted graph changes). */
-export const EXPORTER_VERSION = '1.1.0';
+export const EXPORTER_VERSION = '1.2.0';
 export const OPSET = 17;
-export const DEFAULT_ONNX_NAMES = { input: 'chars', score: 'score', logit: 'logit', family: 'family' } as const;
+export const DEFAULT_ONNX_NAMES = { input: 'chars', score: 'score', logit: 'logit', family: 'family', padSteps: 'pad_steps' } as const;
 
 export type ExportMetadata = Partial<Pick<ModelMetadata, 'id' | 'version' | 'vocabulary' | 'maxLength' | 'padding' | 'threshold' | 'families'>> & {
   architecture?: Partial<ModelMetadata['architecture']>;
@@ -577,6 +587,102 @@ export interface BuildOptions {
    * nodes for its QDQ fusions). Default "Cast+Mul".
    */
   dequantize?: 'DequantizeLinear' | 'Cast+Mul';
+  /**
+   * Fold leading padding into the LSTM's initial state (input pad_steps, chars [batch, length]; see the top
+   * of this file). Default true for the schemes that support it ("float", "int8-weights"); an error for
+   * the others.
+   */
+  foldPadding?: boolean;
+}
+
+/** The weight schemes whose graph can fold padding (an ONNX LSTM node with float weights). */
+export const FOLDING_SCHEMES: readonly WeightScheme[] = ['float', 'int8-weights'];
+
+const f32 = Math.fround;
+
+/**
+ * The logistic function as onnxruntime's CPU LSTM computes it (MLAS MlasComputeLogistic: Eigen's rational
+ * approximation on [-18, 18], float32 multiply and add, no fused multiply-add in WebAssembly SIMD).
+ * Within ~1e-7 of the exact function; using the runtime's own formula keeps the folded states within
+ * float rounding of the steps they replace.
+ */
+export function ortSigmoid(x: number): number {
+  const v = Math.min(18, Math.max(-18, f32(x)));
+  const v2 = f32(v * v);
+  let p = f32(f32(v2 * f32(4.37031012579801e-11)) + f32(1.15627324459942e-7));
+  p = f32(f32(p * v2) + f32(6.08574864600143e-5));
+  p = f32(f32(p * v2) + f32(8.51377133304701e-3));
+  p = f32(f32(p * v2) + f32(2.48287947061529e-1));
+  p = f32(p * v);
+  let q = f32(f32(v2 * f32(6.10247389755681e-13)) + f32(5.76102136993427e-9));
+  q = f32(f32(q * v2) + f32(6.2910678501704e-6));
+  q = f32(f32(q * v2) + f32(1.70198817374094e-3));
+  q = f32(f32(q * v2) + f32(1.16817656904453e-1));
+  q = f32(f32(q * v2) + f32(9.9315192102318e-1));
+  return Math.min(1, Math.max(0, f32(f32(p / q) + 0.5)));
+}
+
+/** tanh as onnxruntime's CPU LSTM computes it (MLAS MlasComputeTanh: Eigen's rational approximation on [-9, 9]). */
+export function ortTanh(x: number): number {
+  const v = Math.min(9, Math.max(-9, f32(x)));
+  const v2 = f32(v * v);
+  let p = f32(f32(v2 * f32(-2.76076847742355e-16)) + f32(2.00018790482477e-13));
+  p = f32(f32(p * v2) + f32(-8.60467152213735e-11));
+  p = f32(f32(p * v2) + f32(5.12229709037114e-8));
+  p = f32(f32(p * v2) + f32(1.48572235717979e-5));
+  p = f32(f32(p * v2) + f32(6.37261928875436e-4));
+  p = f32(f32(p * v2) + f32(4.89352455891786e-3));
+  p = f32(p * v);
+  let q = f32(f32(v2 * f32(1.19825839466702e-6)) + f32(1.18534705686654e-4));
+  q = f32(f32(q * v2) + f32(2.268434632439e-3));
+  q = f32(f32(q * v2) + f32(4.89352518554385e-3));
+  return f32(p / q);
+}
+
+/**
+ * LSTM states after k = 0..steps pad steps from a zero state, in float32 arithmetic with ONNX LSTM
+ * semantics (gate blocks i,o,f,c; f, i, o sigmoid, c~ and output tanh) and onnxruntime's order of
+ * operations (z = (x.W^T + h.R^T) + (Wb + Rb); c = c.f + tanh(z_c).i; h = tanh(c).o): row k of `h` and `c`
+ * ([steps+1, U], row-major) is the state after k steps whose input is `x` (the padding index's embedding).
+ * Row 0 is zero. W [4U, E], R [4U, U], B [8U] (= Wb ; Rb) are the values the graph's LSTM node sees.
+ */
+export function padStateTables(p: { x: Float32Array; W: Float32Array; R: Float32Array; B: Float32Array; units: number; steps: number }): {
+  h: Float32Array;
+  c: Float32Array;
+} {
+  const { x, W, R, B, units: U, steps } = p;
+  const E = x.length;
+  if (W.length !== 4 * U * E || R.length !== 4 * U * U || B.length !== 8 * U) throw new RangeError('padStateTables: weight sizes do not match units and input width');
+  // The input part is the same every step: xw = x . W^T, and the bias Wb + Rb.
+  const xw = new Float32Array(4 * U);
+  const bias = new Float32Array(4 * U);
+  for (let j = 0; j < 4 * U; j++) {
+    let acc = 0;
+    for (let e = 0; e < E; e++) acc = f32(acc + f32(x[e]! * W[j * E + e]!));
+    xw[j] = acc;
+    bias[j] = f32(B[j]! + B[4 * U + j]!);
+  }
+  const h = new Float32Array((steps + 1) * U);
+  const c = new Float32Array((steps + 1) * U);
+  const gates = new Float32Array(4 * U);
+  for (let k = 1; k <= steps; k++) {
+    const hPrev = (k - 1) * U;
+    for (let j = 0; j < 4 * U; j++) {
+      let acc = 0;
+      for (let u = 0; u < U; u++) acc = f32(acc + f32(h[hPrev + u]! * R[j * U + u]!));
+      gates[j] = f32(f32(acc + xw[j]!) + bias[j]!);
+    }
+    for (let u = 0; u < U; u++) {
+      const i = ortSigmoid(gates[u]!);
+      const o = ortSigmoid(gates[U + u]!);
+      const f = ortSigmoid(gates[2 * U + u]!);
+      const g = ortTanh(gates[3 * U + u]!);
+      const cell = f32(f32(c[hPrev + u]! * f) + f32(g * i));
+      c[k * U + u] = cell;
+      h[k * U + u] = f32(ortTanh(cell) * o);
+    }
+  }
+  return { h, c };
 }
 
 const MS_DOMAIN = 'com.microsoft';
@@ -592,7 +698,11 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   const { vocabSize: V, embeddingDim: E, units: U } = parsed;
   const names = { ...DEFAULT_ONNX_NAMES, ...(metadata?.onnx ?? {}) };
   const K = parsed.family?.classes ?? 0;
-  const graphNames = [names.input, names.logit, names.score, ...(K > 0 ? [names.family] : [])];
+  const fold = options.foldPadding ?? FOLDING_SCHEMES.includes(scheme);
+  if (fold && !FOLDING_SCHEMES.includes(scheme)) {
+    throw new Error(`tfjs-to-onnx: scheme ${scheme} cannot fold padding (only ${FOLDING_SCHEMES.join(', ')}); pass foldPadding: false`);
+  }
+  const graphNames = [names.input, names.logit, names.score, ...(K > 0 ? [names.family] : []), ...(fold ? [names.padSteps] : [])];
   if (new Set(graphNames).size !== graphNames.length) throw new Error(`tfjs-to-onnx: metadata.onnx names must differ: ${graphNames.join(', ')}`);
 
   const initializers: onnx.ITensorProto[] = [];
@@ -624,11 +734,16 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
     return name;
   };
 
-  // Embedding lookup: chars [N,T] -> [N,T,E] -> time-major [T,N,E].
-  const table = weight('embedding.weight', parsed.embeddings, [V, E], 0, int8 && options.int8Embedding === true);
+  // Embedding lookup: chars [N,T] -> [N,T,E] -> time-major [T,N,E]. A folding graph leaves T open.
+  const steps: string | number = fold ? 'length' : T;
+  const int8Embedding = int8 && options.int8Embedding === true;
+  const table = weight('embedding.weight', parsed.embeddings, [V, E], 0, int8Embedding);
   node('Gather', [table, names.input], ['embedded'], { axis: 0 }, 'embedding');
   node('Transpose', ['embedded'], ['embedded_tnc'], { perm: [1, 0, 2] }, 'to_time_major');
-  valueInfo.push(makeValueInfo('embedded', 'FLOAT', ['batch', T, E]), makeValueInfo('embedded_tnc', 'FLOAT', [T, 'batch', E]));
+  valueInfo.push(makeValueInfo('embedded', 'FLOAT', ['batch', steps, E]), makeValueInfo('embedded_tnc', 'FLOAT', [steps, 'batch', E]));
+  /** The float values a weight() matrix has in the graph (after dequantization for int8 schemes). */
+  const graphValues = (values: Float32Array, dims: number[], axis: number, quantize = int8) =>
+    quantize ? dequantize(quantizePerChannel(values, dims, axis)) : values;
 
   // The LSTM's last hidden state, h [N,U].
   const lstmAttrs = { activations: ['Sigmoid', 'Tanh', 'Tanh'], direction: 'forward', hidden_size: U };
@@ -661,8 +776,26 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
     } else {
       const w = weight('lstm.W', W, [1, 4 * U, E], 1);
       const r = weight('lstm.R', R, [1, 4 * U, U], 1);
-      initializers.push(makeTensor('lstm.B', 'FLOAT', [1, 8 * U], kerasBiasToOnnx(parsed.bias, U)));
-      node('LSTM', ['embedded_tnc', w, r, 'lstm.B'], ['', 'lstm.Y_h'], lstmAttrs, 'lstm');
+      const B = kerasBiasToOnnx(parsed.bias, U);
+      initializers.push(makeTensor('lstm.B', 'FLOAT', [1, 8 * U], B));
+      const lstmInputs = ['embedded_tnc', w, r, 'lstm.B'];
+      if (fold) {
+        // States after k = 0..T pad steps, from the very values the LSTM node computes with.
+        const x = graphValues(parsed.embeddings, [V, E], 0, int8Embedding).slice(0, E);
+        const states = padStateTables({ x, W: graphValues(W, [1, 4 * U, E], 1), R: graphValues(R, [1, 4 * U, U], 1), B, units: U, steps: T });
+        initializers.push(
+          makeTensor('lstm.pad_state_h', 'FLOAT', [T + 1, U], states.h),
+          makeTensor('lstm.pad_state_c', 'FLOAT', [T + 1, U], states.c),
+          makeTensor('lstm.direction_axis', 'INT64', [1], [0]),
+        );
+        for (const s of ['h', 'c'] as const) {
+          node('Gather', [`lstm.pad_state_${s}`, names.padSteps], [`lstm.initial_${s}_rows`], { axis: 0 }, `lstm.initial_${s}_lookup`);
+          node('Unsqueeze', [`lstm.initial_${s}_rows`, 'lstm.direction_axis'], [`lstm.initial_${s}`], {}, `lstm.initial_${s}`);
+          valueInfo.push(makeValueInfo(`lstm.initial_${s}`, 'FLOAT', [1, 'batch', U]));
+        }
+        lstmInputs.push('', 'lstm.initial_h', 'lstm.initial_c');
+      }
+      node('LSTM', lstmInputs, ['', 'lstm.Y_h'], lstmAttrs, 'lstm');
     }
     initializers.push(makeTensor('lstm.h_shape', 'INT64', [2], [-1, U]));
     node('Reshape', ['lstm.Y_h', 'lstm.h_shape'], ['lstm.h'], {}, 'last_hidden');
@@ -700,7 +833,12 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
     initializers,
     outputs,
     valueInfo,
-    inputs: [makeValueInfo(names.input, 'INT32', ['batch', T], `character indices, pre-padded with 0, vocabulary size ${V}`)],
+    inputs: fold
+      ? [
+          makeValueInfo(names.input, 'INT32', ['batch', steps], `character indices pre-padded with 0 to the batch's width (1..${T}), vocabulary size ${V}`),
+          makeValueInfo(names.padSteps, 'INT32', ['batch'], `${T} minus the width of "${names.input}": leading pad steps folded into the LSTM's initial state (0..${T})`),
+        ]
+      : [makeValueInfo(names.input, 'INT32', ['batch', T], `character indices, pre-padded with 0, vocabulary size ${V}`)],
   });
 
   const modelLabel = metadata?.id ? `${metadata.id}${metadata.version ? ` ${metadata.version}` : ''}` : 'DGA classifier';
@@ -712,7 +850,10 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   const docString =
     `${modelLabel}: character-level LSTM DGA-domain classifier (embedding ${V}x${E}, LSTM ${U} units, ${heads}), ` +
     `converted from a tfjs LayersModel${input.modelJson.generatedBy ? ` (${input.modelJson.generatedBy})` : ''} by ${PRODUCER_NAME}. ` +
-    `Input "${names.input}": int32 [batch, ${T}] pre-padded character indices; ${outs}.${schemeNote}`;
+    (fold
+      ? `Inputs "${names.input}": int32 [batch, length <= ${T}] character indices pre-padded to the batch's longest label, and "${names.padSteps}": int32 [batch] = ${T} - length ` +
+        `(padding beyond length is folded into the LSTM's initial state; same outputs as full-width input); ${outs}.${schemeNote}`
+      : `Input "${names.input}": int32 [batch, ${T}] pre-padded character indices; ${outs}.${schemeNote}`);
 
   const props: [string, string][] = [];
   const add = (key: string, value: unknown) => {
@@ -723,6 +864,7 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   add('dga.vocabulary', metadata?.vocabulary);
   add('dga.maxLength', T);
   add('dga.padding', metadata?.padding);
+  if (fold) add('dga.padSteps', names.padSteps);
   add('dga.threshold', metadata?.threshold);
   if (parsed.family) add('dga.families', metadata?.families);
   if (int8) {
@@ -826,6 +968,18 @@ function unrolledLstm(g: {
     h = `${p}.h`;
     c = `${p}.c`;
   }
+}
+
+/**
+ * The pad-steps input of an exported file (a graph input other than the character indices), or undefined
+ * for a full-width graph: for callers that run files of several schemes or exporter versions.
+ */
+export function padStepsInputOf(bytes: Uint8Array): string | undefined {
+  const graph = parseModel(bytes).graph as onnx.GraphProto;
+  const initializers = new Set(graph.initializer.map((t) => t.name));
+  const extra = graph.input.slice(1).map((i) => i.name ?? '').filter((name) => name !== '' && !initializers.has(name));
+  if (extra.length > 1) throw new Error(`padStepsInputOf: more than one extra input (${extra.join(', ')})`);
+  return extra[0];
 }
 
 /** Converts a tfjs LayersModel (model.json + weights) into the bytes of an ONNX file. */

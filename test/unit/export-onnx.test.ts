@@ -8,7 +8,7 @@ import { createEncoder, DEFAULT_VOCABULARY } from '../../src/core/encode.js';
 import { createOnnxScorer } from '../../src/runtime/onnx-scorer.js';
 import { makeGraph, makeNode, makeTensor, makeValueInfo, parseModel, tensorValues, type onnx } from '../../scripts/lib/onnx-builder.js';
 import { fileSaveHandler, readLayersModelFiles, type LayersModelJson } from '../../scripts/lib/tfjs-files.js';
-import { convertLayersModel, kerasBiasToOnnx, kerasKernelToOnnx } from '../../scripts/lib/tfjs-to-onnx.js';
+import { convertLayersModel, kerasBiasToOnnx, kerasKernelToOnnx, padStepsInputOf, type BuildOptions } from '../../scripts/lib/tfjs-to-onnx.js';
 import { ortWasmPath } from '../../src/runtime/node-model.js';
 
 // A tiny model with the trainer's four layers: V = 37 characters + padding, E = 8, U = 16, 20 steps.
@@ -121,7 +121,7 @@ describe('tfjs LayersModel -> ONNX exporter', () => {
     expect(names).toEqual(['embedding/embeddings', 'lstm/kernel', 'lstm/recurrent_kernel', 'lstm/bias', 'score/kernel', 'score/bias']);
   });
 
-  it('writes the graph contract: chars int32 [batch, maxLength] -> logit, score float32 [batch]; opset 17', () => {
+  it('writes the graph contract: chars int32 [batch, length], pad_steps int32 [batch] -> logit, score float32 [batch]; opset 17', () => {
     const m = parseModel(onnxBytes);
     expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
     expect(Number(m.irVersion)).toBe(8);
@@ -131,14 +131,25 @@ describe('tfjs LayersModel -> ONNX exporter', () => {
     // Decoded messages are class instances: repeated fields are arrays, scalars have their defaults.
     const g = m.graph as onnx.GraphProto;
     const shapeOf = (v: onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
-    expect(g.input.map((i) => [i.name, i.type!.tensorType!.elemType, shapeOf(i)])).toEqual([['chars', 6, ['batch', MAX_LENGTH]]]);
+    expect(g.input.map((i) => [i.name, i.type!.tensorType!.elemType, shapeOf(i)])).toEqual([
+      ['chars', 6, ['batch', 'length']],
+      ['pad_steps', 6, ['batch']],
+    ]);
     expect(g.output.map((o) => [o.name, o.type!.tensorType!.elemType, shapeOf(o)])).toEqual([
       ['logit', 1, ['batch']],
       ['score', 1, ['batch']],
     ]);
-    expect(g.node.map((n) => n.opType)).toEqual(['Gather', 'Transpose', 'LSTM', 'Reshape', 'MatMul', 'Add', 'Reshape', 'Sigmoid']);
+    expect(g.node.map((n) => n.opType)).toEqual(['Gather', 'Transpose', 'Gather', 'Unsqueeze', 'Gather', 'Unsqueeze', 'LSTM', 'Reshape', 'MatMul', 'Add', 'Reshape', 'Sigmoid']);
     const lstm = g.node.find((n) => n.opType === 'LSTM') as onnx.NodeProto;
-    expect(lstm.input).toEqual(['embedded_tnc', 'lstm.W', 'lstm.R', 'lstm.B']); // no sequence_lens
+    // No sequence_lens; the initial state is the state after pad_steps pad steps, looked up in the tables.
+    expect(lstm.input).toEqual(['embedded_tnc', 'lstm.W', 'lstm.R', 'lstm.B', '', 'lstm.initial_h', 'lstm.initial_c']);
+    expect(g.node.filter((n) => n.opType === 'Gather').map((n) => n.input)).toEqual([
+      ['embedding.weight', 'chars'],
+      ['lstm.pad_state_h', 'pad_steps'],
+      ['lstm.pad_state_c', 'pad_steps'],
+    ]);
+    const props = Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
+    expect(props['dga.padSteps']).toBe('pad_steps');
     const attrs = Object.fromEntries(
       (lstm.attribute as onnx.AttributeProto[]).map((a) => [a.name, a.strings.length ? a.strings.map((s) => Buffer.from(s).toString()) : a.s.length ? Buffer.from(a.s).toString() : Number(a.i)]),
     );
@@ -148,6 +159,48 @@ describe('tfjs LayersModel -> ONNX exporter', () => {
     expect(dims['lstm.R']).toEqual([1, 4 * U, U]);
     expect(dims['lstm.B']).toEqual([1, 8 * U]);
     expect(dims['embedding.weight']).toEqual([V, E]);
+    expect(dims['lstm.pad_state_h']).toEqual([MAX_LENGTH + 1, U]);
+    expect(dims['lstm.pad_state_c']).toEqual([MAX_LENGTH + 1, U]);
+  });
+
+  it('writes the old full-width graph with foldPadding: false, and refuses to fold schemes that cannot', () => {
+    const g = parseModel(convertLayersModel({ modelJson: files.json, weights: files.weights, metadata }, { foldPadding: false })).graph as onnx.GraphProto;
+    expect(g.input.map((i) => [i.name, i.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))])).toEqual([['chars', ['batch', MAX_LENGTH]]]);
+    expect((g.node.find((n) => n.opType === 'LSTM') as onnx.NodeProto).input).toEqual(['embedded_tnc', 'lstm.W', 'lstm.R', 'lstm.B']);
+    expect(padStepsInputOf(onnxBytes)).toBe('pad_steps');
+    expect(padStepsInputOf(convertLayersModel({ modelJson: files.json, weights: files.weights, metadata }, { scheme: 'int8-mmi' }))).toBeUndefined();
+    expect(() => convertLayersModel({ modelJson: files.json, weights: files.weights, metadata }, { scheme: 'int8-dqlstm', foldPadding: true })).toThrow(
+      /int8-dqlstm cannot fold padding/,
+    );
+  });
+
+  it('pad-state tables: row 0 is zero and row k is k LSTM steps on the padding embedding (JS reference, float64)', () => {
+    const g = parseModel(onnxBytes).graph as onnx.GraphProto;
+    const table = (name: string) => tensorValues(g.initializer.find((t) => t.name === name)!) as Float32Array;
+    const H = table('lstm.pad_state_h');
+    const C = table('lstm.pad_state_c');
+    const W = table('lstm.W');
+    const R = table('lstm.R');
+    const B = table('lstm.B');
+    const x = table('embedding.weight').subarray(0, E);
+    const sig = (v: number) => 1 / (1 + Math.exp(-v));
+    let h = new Float64Array(U);
+    let c = new Float64Array(U);
+    expect([...H.subarray(0, U), ...C.subarray(0, U)].every((v) => v === 0)).toBe(true);
+    let worst = 0;
+    for (let k = 1; k <= MAX_LENGTH; k++) {
+      const z = Float64Array.from({ length: 4 * U }, (_, j) => {
+        let acc = B[j]! + B[4 * U + j]!;
+        for (let e = 0; e < E; e++) acc += x[e]! * W[j * E + e]!;
+        for (let u = 0; u < U; u++) acc += h[u]! * R[j * U + u]!;
+        return acc;
+      });
+      // ONNX gate blocks i, o, f, c.
+      c = c.map((prev, u) => sig(z[2 * U + u]!) * prev + sig(z[u]!) * Math.tanh(z[3 * U + u]!));
+      h = c.map((cell, u) => sig(z[U + u]!) * Math.tanh(cell));
+      for (let u = 0; u < U; u++) worst = Math.max(worst, Math.abs(H[k * U + u]! - h[u]!), Math.abs(C[k * U + u]! - c[u]!));
+    }
+    expect(worst).toBeLessThan(1e-5);
   });
 
   it('reorders Keras gates i,f,c,o to ONNX i,o,f,c and transposes kernels', () => {
@@ -177,7 +230,7 @@ describe('tfjs LayersModel -> ONNX exporter', () => {
 
     const tfjsMs = performance.now() - t0;
     t0 = performance.now();
-    const scorer = await createOnnxScorer({ model: onnxBytes, wasm: await readFile(ortWasmPath()), maxLength: MAX_LENGTH });
+    const scorer = await createOnnxScorer({ model: onnxBytes, wasm: await readFile(ortWasmPath()), maxLength: MAX_LENGTH, padStepsName: 'pad_steps' });
     const actual = await scorer.score(chars, names.length);
     const ortMs = performance.now() - t0;
     expect(actual.scores.length).toBe(names.length);
@@ -209,8 +262,10 @@ describe('tfjs LayersModel -> ONNX exporter', () => {
 
   it('takes maxLength from the model when metadata has none, and rejects a mismatch', () => {
     const bytes = convertLayersModel({ modelJson: files.json, weights: files.weights });
-    const input = (parseModel(bytes).graph as onnx.GraphProto).input[0]!;
-    expect(Number(input.type!.tensorType!.shape!.dim![1]!.dimValue)).toBe(MAX_LENGTH);
+    const g = parseModel(bytes).graph as onnx.GraphProto;
+    expect(g.initializer.find((t) => t.name === 'lstm.pad_state_h')!.dims!.map(Number)).toEqual([MAX_LENGTH + 1, U]);
+    const full = parseModel(convertLayersModel({ modelJson: files.json, weights: files.weights }, { foldPadding: false })).graph as onnx.GraphProto;
+    expect(Number(full.input[0]!.type!.tensorType!.shape!.dim![1]!.dimValue)).toBe(MAX_LENGTH);
     expect(() => convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: { maxLength: 30 } })).toThrow(
       /maxLength 30 disagrees with the model's input length 20/,
     );
@@ -305,7 +360,7 @@ function setSeededWeightsByName(model: tf.LayersModel, seed: number): void {
 
 /** Runs an ONNX model in onnxruntime-web through the Worker's adapter (family output included). */
 async function runOnnx(bytes: Uint8Array, chars: Int32Array, count: number, familyName?: string) {
-  const scorer = await createOnnxScorer({ model: bytes, wasm: await readFile(ortWasmPath()), maxLength: MAX_LENGTH, familyName });
+  const scorer = await createOnnxScorer({ model: bytes, wasm: await readFile(ortWasmPath()), maxLength: MAX_LENGTH, familyName, padStepsName: padStepsInputOf(bytes) });
   return scorer.score(chars, count);
 }
 
@@ -383,6 +438,51 @@ describe('functional two-head model (score + family) -> ONNX', () => {
     expect(scoreDiff).toBeLessThan(1e-5);
     expect(logitDiff).toBeLessThan(1e-5);
     expect(familyDiff).toBeLessThan(1e-5);
+  }, 60_000);
+
+  it('folds padding: names scored in length groups at their own width equal full width (float and int8), and tfjs', async () => {
+    const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH });
+    const names = [...randomNames(1200, SEED + 5), '', 'a', 'xjw9k2qz0v-b7m1lq3pt8rf', 'q'.repeat(MAX_LENGTH), 'z'.repeat(MAX_LENGTH + 3)];
+    const expected = tf.tidy(() => {
+      const x = tf.tensor2d(encoder.encodeBatch(names), [names.length, MAX_LENGTH], 'int32');
+      const [score, family] = model.predict(x) as tf.Tensor[];
+      return { score: score!.dataSync() as Float32Array, family: family!.dataSync() as Float32Array };
+    });
+    const widths = names.map((n) => Math.max(1, encoder.encodedLength(n)));
+    for (const options of [{}, { scheme: 'int8-weights' }] as BuildOptions[]) {
+      const bytes = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, options);
+      const scorer = await createOnnxScorer({ model: bytes, wasm: await readFile(ortWasmPath()), maxLength: MAX_LENGTH, familyName: 'family', padStepsName: 'pad_steps' });
+      const full = await scorer.score(encoder.encodeBatch(names), names.length);
+      let foldDiff = 0;
+      let tfjsDiff = 0;
+      const seen = new Set<number>();
+      // One call per width (plus one mixed call of every width below 8, padded to 7).
+      const groups = [...new Set(widths)].map((w) => (w < 8 ? 7 : w));
+      for (const width of new Set(groups)) {
+        const rows = widths.flatMap((w, i) => ((w < 8 ? 7 : w) === width ? [i] : []));
+        const r = await scorer.score(encoder.encodeBatch(rows.map((i) => names[i]!), width), rows.length, width);
+        rows.forEach((i, j) => {
+          seen.add(width);
+          foldDiff = Math.max(foldDiff, Math.abs(r.scores[j]! - full.scores[i]!), Math.abs(r.logits[j]! - full.logits[i]!));
+          for (let k = 0; k < K; k++) foldDiff = Math.max(foldDiff, Math.abs(r.families![j * K + k]! - full.families![i * K + k]!));
+          if (options.scheme === undefined) {
+            tfjsDiff = Math.max(tfjsDiff, Math.abs(r.scores[j]! - expected.score[i]!));
+            for (let k = 0; k < K; k++) tfjsDiff = Math.max(tfjsDiff, Math.abs(r.families![j * K + k]! - expected.family[i * K + k]!));
+          }
+        });
+      }
+      console.info(
+        `tiny two-head model ${options.scheme ?? 'float'}: folded (${seen.size} widths) vs full width max |diff| ${foldDiff.toExponential(2)}` +
+          (options.scheme === undefined ? `; vs tfjs max |score|, |family p| diff ${tfjsDiff.toExponential(2)}` : ''),
+      );
+      expect(seen.size).toBeGreaterThan(10);
+      expect(foldDiff).toBeLessThanOrEqual(1e-6);
+      expect(tfjsDiff).toBeLessThan(1e-5);
+      await expect(scorer.score(new Int32Array(2 * 3), 2, 3)).resolves.toMatchObject({ scores: expect.any(Float32Array) });
+      await expect(scorer.score(new Int32Array(5), 1, 5)).resolves.toBeTruthy();
+      await expect(scorer.score(new Int32Array(4), 1, 5)).rejects.toThrow(/expected 1 x 5 indices/);
+      await expect(scorer.score(new Int32Array(MAX_LENGTH + 1), 1, MAX_LENGTH + 1)).rejects.toThrow(/width must be an integer in 1\.\.20/);
+    }
   }, 60_000);
 
   it('exports a functional model with only the score head, like the sequential one', async () => {

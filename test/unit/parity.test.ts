@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createClassifier, isClassificationError, planChunks } from '../../src/core/classifier.js';
 import { createEncoder } from '../../src/core/encode.js';
 import { readMetadata, ortWasmPath, PROJECT_ROOT } from '../../src/runtime/node-model.js';
 import type { ModelMetadata } from '../../src/core/metadata.js';
@@ -19,6 +20,9 @@ import { generateNames } from '../fixtures/names.js';
  * Parity suite on the committed model (model/tfjs + model/metadata.json), over 10,000 generated real-looking
  * names (test/fixtures/names.ts; nothing from a domain list):
  *   - tfjs (wasm backend) vs the float ONNX export in onnxruntime-web: |score|, |family p| <= 1e-5 (|logit| <= 1e-4);
+ *   - folded padding: names scored the way the classifier calls the model (length groups, each padded to its
+ *     own longest label) vs full width: |score|, |logit|, |family p| <= 1e-6 for both files, and <= 1e-5 vs tfjs;
+ *     the classifier over all names in one call returns those scores in input order;
  *   - int8 export vs float export: |score| <= 0.01 and the same decision at the metadata threshold on >= 99.9%;
  *   - model/dga.onnx and model/dga.int8.onnx are byte-identical to a fresh export (run `npm run export`);
  *   - both files load and agree in onnxruntime-node, when it is installed.
@@ -50,11 +54,41 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
         scoreName: metadata.onnx.score,
         logitName: metadata.onnx.logit,
         familyName: familyName(),
+        padStepsName: metadata.onnx.padSteps,
       }),
       chars,
       names.length,
       metadata.maxLength,
     );
+  /** The names in the classifier's calls (planChunks over their lengths), outputs back in input order. */
+  const ortWebFolded = async (bytes: Uint8Array) => {
+    const scorer = await ortWebScorer(bytes);
+    const encoder = createEncoder(metadata);
+    const chunks = planChunks(names.map((n) => Math.max(1, encoder.encodedLength(n))), 1024);
+    const out: ModelOutputs = { scores: new Float32Array(names.length), logits: new Float32Array(names.length) };
+    const K = metadata.families?.length ?? 0;
+    if (K > 0) out.families = new Float32Array(names.length * K);
+    for (const chunk of chunks) {
+      const r = await scorer.score(encoder.encodeBatch(chunk.rows.map((i) => names[i]!), chunk.width), chunk.rows.length, chunk.width);
+      chunk.rows.forEach((i, j) => {
+        out.scores[i] = r.scores[j]!;
+        out.logits[i] = r.logits[j]!;
+        if (K > 0) out.families!.set(r.families!.subarray(j * K, (j + 1) * K), i * K);
+      });
+    }
+    return { out, chunks };
+  };
+  const ortWebScorer = async (bytes: Uint8Array) =>
+    createOnnxScorer({
+      model: bytes,
+      wasm: await readFile(ortWasmPath()),
+      maxLength: metadata.maxLength,
+      inputName: metadata.onnx.input,
+      scoreName: metadata.onnx.score,
+      logitName: metadata.onnx.logit,
+      familyName: familyName(),
+      padStepsName: metadata.onnx.padSteps,
+    });
 
   beforeAll(async () => {
     metadata = await readMetadata();
@@ -94,6 +128,57 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
     if (c.maxFamilyDiff !== undefined) expect(c.maxFamilyDiff).toBeLessThanOrEqual(1e-5);
   });
 
+  it('folded padding: length groups at their own width give the full-width outputs within 1e-6 (float and int8), and tfjs within 1e-5', async () => {
+    expect(metadata.onnx.padSteps, 'model/metadata.json has no onnx.padSteps: run `npm run export`').toBe('pad_steps');
+    for (const [label, bytes, full] of [
+      ['float', floatBytes, floatOut],
+      ['int8', int8Bytes, int8Out],
+    ] as const) {
+      const { out, chunks } = await ortWebFolded(bytes);
+      const widths = chunks.map((c) => c.width);
+      expect(Math.min(...widths)).toBeLessThan(10);
+      expect(chunks.reduce((n, c) => n + c.rows.length, 0)).toBe(names.length);
+      const c = compareOutputs(full, out, metadata.threshold);
+      const steps = chunks.reduce((n, ch) => n + ch.rows.length * ch.width, 0);
+      console.info(
+        `${label} ONNX, folded (${chunks.length} calls, widths ${Math.min(...widths)}-${Math.max(...widths)}, ${((100 * steps) / (names.length * metadata.maxLength)).toFixed(1)}% of the full-width steps) ` +
+          `vs full width over ${c.count} names: max |score diff| ${c.maxScoreDiff.toExponential(2)}, max |logit diff| ${c.maxLogitDiff.toExponential(2)}` +
+          (c.maxFamilyDiff === undefined ? '' : `, max |family p diff| ${c.maxFamilyDiff.toExponential(2)}`),
+      );
+      expect(c.nonFinite).toBe(false);
+      expect(c.maxScoreDiff).toBeLessThanOrEqual(1e-6);
+      expect(c.maxLogitDiff).toBeLessThanOrEqual(1e-6);
+      if (c.maxFamilyDiff !== undefined) expect(c.maxFamilyDiff).toBeLessThanOrEqual(1e-6);
+      if (label === 'float') {
+        const t = compareOutputs(reference, out, metadata.threshold);
+        console.info(`tfjs vs folded float ONNX: max |score diff| ${t.maxScoreDiff.toExponential(2)}, max |logit diff| ${t.maxLogitDiff.toExponential(2)}`);
+        expect(t.maxScoreDiff).toBeLessThanOrEqual(1e-5);
+        expect(t.maxLogitDiff).toBeLessThanOrEqual(1e-4);
+        if (t.maxFamilyDiff !== undefined) expect(t.maxFamilyDiff).toBeLessThanOrEqual(1e-5);
+      }
+    }
+  });
+
+  it('the classifier scores a mixed-length batch in one call and maps every score back to its input', async () => {
+    const classifier = createClassifier({ metadata, scorer: await ortWebScorer(floatBytes), cacheSize: 0 });
+    const domains = names.map((n, i) => (i % 3 === 0 ? `www.${n}.com` : `${n}.net`));
+    const timings = { modelMs: 0, totalMs: 0, modelRows: 0 };
+    const results = await classifier.classify(domains, { logit: true, timings });
+    expect(results).toHaveLength(names.length);
+    let compared = 0;
+    let worst = 0;
+    results.forEach((r, i) => {
+      if (isClassificationError(r)) return;
+      expect(r.domain).toBe(domains[i]);
+      if (r.scored !== names[i]) return;
+      compared++;
+      worst = Math.max(worst, Math.abs(r.score - floatOut.scores[i]!), Math.abs(r.logit! - floatOut.logits[i]!));
+    });
+    console.info(`classifier over ${names.length} names in one call: ${compared} compared with full-width scores, max |diff| ${worst.toExponential(2)}; ${timings.modelRows} rows scored in ${timings.modelMs.toFixed(0)} ms`);
+    expect(compared).toBeGreaterThan(0.8 * names.length);
+    expect(worst).toBeLessThanOrEqual(1e-6);
+  });
+
   it('int8 ONNX is within 0.01 of the float model and takes the same decision on >= 99.9% of names', () => {
     const c = compareOutputs(floatOut, int8Out, metadata.threshold);
     console.info(
@@ -121,7 +206,9 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
       const outputs = (m.graph as onnx.GraphProto).output.map((o) => o.name);
       expect(outputs).toEqual([metadata.onnx.logit, metadata.onnx.score, ...(familyName() ? [familyName()] : [])]);
     }
-    expect(int8Bytes.length).toBeLessThan(floatBytes.length / 2.5);
+    // The float pad-state tables (2 x (maxLength + 1) x units float32) are the same in both files.
+    const tables = metadata.onnx.padSteps ? 2 * (metadata.maxLength + 1) * metadata.architecture.units * 4 : 0;
+    expect(int8Bytes.length - tables).toBeLessThan((floatBytes.length - tables) / 2.5);
   });
 
   it('the committed model/dga.onnx and model/dga.int8.onnx are what the exporter writes today (npm run export)', async () => {
@@ -146,7 +233,9 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
       [int8Bytes, int8Out],
     ] as const) {
       const session = await ortNode.InferenceSession.create(bytes);
-      const r = await session.run({ [metadata.onnx.input]: new ortNode.Tensor('int32', chars.slice(0, count * T), [count, T]) });
+      const feeds: Record<string, import('onnxruntime-node').Tensor> = { [metadata.onnx.input]: new ortNode.Tensor('int32', chars.slice(0, count * T), [count, T]) };
+      if (metadata.onnx.padSteps) feeds[metadata.onnx.padSteps] = new ortNode.Tensor('int32', new Int32Array(count), [count]);
+      const r = await session.run(feeds);
       const native: ModelOutputs = {
         scores: r[metadata.onnx.score]!.data as Float32Array,
         logits: r[metadata.onnx.logit]!.data as Float32Array,
@@ -161,6 +250,23 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
       const c = compareOutputs(webPart, native, metadata.threshold);
       expect(c.maxScoreDiff).toBeLessThanOrEqual(1e-5);
       expect(c.maxLogitDiff).toBeLessThanOrEqual(1e-4);
+      if (metadata.onnx.padSteps) {
+        // Folded in the native runtime too: the first names at the width of their longest.
+        const encoder = createEncoder(metadata);
+        const some = names.slice(0, 200);
+        const width = Math.max(...some.map((n) => encoder.encodedLength(n)));
+        const short = some.filter((n) => n.length <= 12);
+        const w = Math.max(...short.map((n) => n.length));
+        const folded = await session.run({
+          [metadata.onnx.input]: new ortNode.Tensor('int32', encoder.encodeBatch(short, w), [short.length, w]),
+          [metadata.onnx.padSteps]: new ortNode.Tensor('int32', new Int32Array(short.length).fill(T - w), [short.length]),
+        });
+        const scores = folded[metadata.onnx.score]!.data as Float32Array;
+        const index = short.map((n) => some.indexOf(n));
+        const diff = Math.max(...index.map((i, j) => Math.abs(scores[j]! - web.scores[i]!)));
+        expect(width).toBeGreaterThan(w);
+        expect(diff).toBeLessThanOrEqual(1e-5);
+      }
       await session.release();
     }
   });
