@@ -5,16 +5,41 @@
  *   <out>/tfjs/model.json + <out>/tfjs/weights.bin   (tfjs LayersModel; input for the ONNX exporter)
  *   <out>/metadata.json                              (ModelMetadata: encoder, threshold, training summary)
  *
- * Usage: npx tsx scripts/train.ts --data ../shared/data --out model [options]   (--help lists them)
+ * Usage: npx tsx scripts/train.ts --dataset runs/dataset --out model [options]   (split files from build-dataset.ts)
+ *        npx tsx scripts/train.ts --data ../shared/data --out model [options]     (raw lists, split on the fly)
+ *        (--help lists the options)
+ *
+ * With --family-head true (default with --dataset) the model is the two-headed functional model (input
+ * `chars`; `score` + `family` heads) and metadata.json lists the family classes (index 0 = "benign").
+ * With --family-head false it is the original single-output sequential model.
+ *
+ * Training runs epoch by epoch: after each epoch the model, the Adam state and the best weights so far are
+ * checkpointed in <out>/checkpoint (see saveCheckpoint in lib/train-model.ts); --resume <dir> continues from
+ * the newest checkpoint there with the same dataset and options. Early stopping watches --monitor with
+ * --patience and restores the best epoch's weights before scoring and saving.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createEncoder, DEFAULT_VOCABULARY } from '../src/core/encode.js';
 import { parseModelMetadata, type ModelMetadata } from '../src/core/metadata.js';
-import { checkDataDir, createRng, lengthQuantile, loadDataset, type Example } from './lib/dataset.js';
+import { checkDataDir, createRng, lengthQuantile, loadDataset, readSplitFile, shuffleInPlace, type Example } from './lib/dataset.js';
+import { BENIGN_FAMILY, canonicalFamily, OTHER_FAMILY } from './lib/family-map.js';
 import { fileSaveHandler } from './lib/tfjs-files.js';
-import { createModel, fitModel, predict, rocAuc, thresholdAtFpr, type EncodedSet } from './lib/train-model.js';
+import {
+  createFamilyModel,
+  createModel,
+  familyMetrics,
+  loadCheckpoint,
+  predictAll,
+  rocAuc,
+  thresholdAtFpr,
+  trainLoop,
+  type EncodedFamilySet,
+  type LoopState,
+  type Monitor,
+} from './lib/train-model.js';
 import { setupWasmBackend } from './lib/tfjs-wasm-backend.js';
 
 function today(): string {
@@ -30,8 +55,16 @@ interface FlagSpec {
 }
 
 const FLAGS: Record<string, FlagSpec> = {
-  data: { type: 'string', help: 'data directory with benign/*.txt and dga/<source>/<family>.txt (required)' },
-  out: { type: 'string', default: 'model', help: 'output directory (writes tfjs/model.json, tfjs/weights.bin, metadata.json)' },
+  dataset: { type: 'string', help: 'split directory from build-dataset.ts (train.tsv, val.tsv, optional test.tsv, holdout.tsv)' },
+  data: { type: 'string', help: 'data directory with benign/*.txt and dga/<source>/<family>.txt (instead of --dataset)' },
+  'family-head': { type: 'string', help: 'true: two-headed model (score + family); false: single-output model (default: true with --dataset, false with --data)' },
+  'family-loss-weight': { type: 'string', default: '0.5', help: 'weight of the family cross-entropy in the total loss' },
+  'min-family': { type: 'string', default: '200', help: '--data only: families with fewer examples are pooled as "other" in the family head' },
+  'oversample-min': { type: 'string', default: '2000', help: 'repeat training examples of DGA families with fewer than this many (seeded) so small families are learned (0 = off)' },
+  patience: { type: 'string', default: '3', help: 'early stopping: epochs without improvement of --monitor' },
+  monitor: { type: 'string', default: 'val_score_loss', help: 'early-stopping metric: val_score_loss, val_loss or val_auc' },
+  resume: { type: 'string', help: 'checkpoint directory to resume from (e.g. <out>/checkpoint)' },
+  out: { type: 'string', default: 'model', help: 'output directory (writes tfjs/model.json, tfjs/weights.bin, metadata.json, checkpoint/)' },
   'embedding-dim': { type: 'string', default: '32', help: 'embedding size' },
   units: { type: 'string', default: '64', help: 'LSTM units' },
   // 40: on ../shared/data the 99.9th percentile of scored-label length is 34 over all examples and 39 with
@@ -87,10 +120,75 @@ function duration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
-function encodeSet(examples: Example[], encoder: ReturnType<typeof createEncoder>): EncodedSet {
+function encodeSet(examples: Example[], encoder: ReturnType<typeof createEncoder>, families?: string[]): EncodedFamilySet {
   const y = new Float32Array(examples.length);
   examples.forEach((e, i) => (y[i] = e.label));
-  return { x: encoder.encodeBatch(examples.map((e) => e.scored)), y, n: examples.length, maxLength: encoder.maxLength };
+  let family: Int32Array | undefined;
+  if (families) {
+    const index = new Map(families.map((f, i) => [f, i]));
+    const other = index.get(OTHER_FAMILY)!;
+    family = Int32Array.from(examples, (e) => (e.label === 0 ? 0 : (index.get(e.family) ?? other)));
+  }
+  return { x: encoder.encodeBatch(examples.map((e) => e.scored)), y, n: examples.length, maxLength: encoder.maxLength, family };
+}
+
+/** Family classes: "benign", the families of the training examples (sorted), "other" (always last). */
+function familyClasses(train: Example[]): string[] {
+  const names = new Set<string>();
+  for (const e of train) if (e.label === 1 && e.family !== OTHER_FAMILY) names.add(e.family);
+  return [BENIGN_FAMILY, ...[...names].sort(), OTHER_FAMILY];
+}
+
+/**
+ * Repeats training examples of DGA families that have fewer than `min` (seeded choice with replacement up
+ * to `min`): a cheap stand-in for class weights (tfjs fit() has no sample weights for multi-output models).
+ */
+function oversample(train: Example[], min: number, seed: number): { examples: Example[]; added: Record<string, number> } {
+  if (min <= 0) return { examples: train, added: {} };
+  const byFamily = new Map<string, Example[]>();
+  for (const e of train) if (e.label === 1) (byFamily.get(e.family) ?? byFamily.set(e.family, []).get(e.family)!).push(e);
+  const rng = createRng(seed ^ 0x0c0ffee);
+  const out = [...train];
+  const added: Record<string, number> = {};
+  for (const [family, list] of [...byFamily.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (list.length >= min) continue;
+    added[family] = min - list.length;
+    for (let i = list.length; i < min; i++) out.push(list[Math.floor(rng() * list.length)]!);
+  }
+  return { examples: shuffleInPlace(out, rng), added };
+}
+
+/** Detection figures on a labelled set at a given logit threshold, plus AUC and per-family TPR. */
+function detectionFigures(examples: Example[], logits: Float32Array, thresholdLogit: number) {
+  const labels = Float32Array.from(examples, (e) => e.label);
+  let fp = 0;
+  let neg = 0;
+  let tp = 0;
+  let pos = 0;
+  const perFamilyTpr: Record<string, { n: number; tpr: number }> = {};
+  examples.forEach((e, i) => {
+    const hit = logits[i]! >= thresholdLogit;
+    if (e.label === 0) {
+      neg++;
+      if (hit) fp++;
+      return;
+    }
+    pos++;
+    if (hit) tp++;
+    const f = (perFamilyTpr[e.family] ??= { n: 0, tpr: 0 });
+    f.n++;
+    if (hit) f.tpr++;
+  });
+  for (const f of Object.values(perFamilyTpr)) f.tpr = f.tpr / f.n;
+  return {
+    auc: neg && pos ? rocAuc(logits, labels) : NaN,
+    benign: neg,
+    dga: pos,
+    fpr: neg ? fp / neg : NaN,
+    tpr: pos ? tp / pos : NaN,
+    ...(neg && pos ? { tprAtFpr1e3: thresholdAtFpr(logits, labels, 1e-3).tpr, tprAtFpr1e4: thresholdAtFpr(logits, labels, 1e-4).tpr } : {}),
+    perFamilyTpr,
+  };
 }
 
 async function main(): Promise<void> {
@@ -108,11 +206,21 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage()}\n`);
     return;
   }
-  if (typeof values.data !== 'string') fail(`--data is required\n\n${usage()}`);
+  if ((typeof values.data === 'string') === (typeof values.dataset === 'string')) fail(`exactly one of --data or --dataset is required\n\n${usage()}`);
   const int = (n: number) => Number.isInteger(n);
+  const familyHeadRaw = values['family-head'] as string | undefined;
+  if (familyHeadRaw !== undefined && familyHeadRaw !== 'true' && familyHeadRaw !== 'false') fail('--family-head must be true or false');
   const cfg = {
-    data: resolve(values.data as string),
+    data: typeof values.data === 'string' ? resolve(values.data) : undefined,
+    dataset: typeof values.dataset === 'string' ? resolve(values.dataset) : undefined,
     out: resolve(values.out as string),
+    familyHead: familyHeadRaw === undefined ? typeof values.dataset === 'string' : familyHeadRaw === 'true',
+    familyLossWeight: num(values, 'family-loss-weight', (n) => n >= 0, 'non-negative'),
+    minFamily: num(values, 'min-family', (n) => int(n) && n >= 0, 'a non-negative integer'),
+    oversampleMin: num(values, 'oversample-min', (n) => int(n) && n >= 0, 'a non-negative integer'),
+    patience: num(values, 'patience', (n) => int(n) && n >= 1, 'a positive integer'),
+    monitor: values.monitor as Monitor,
+    resume: typeof values.resume === 'string' ? resolve(values.resume) : undefined,
     embeddingDim: num(values, 'embedding-dim', (n) => int(n) && n > 0, 'a positive integer'),
     units: num(values, 'units', (n) => int(n) && n > 0, 'a positive integer'),
     maxLength: num(values, 'max-length', (n) => int(n) && n >= 1 && n <= 253, 'an integer in 1..253'),
@@ -130,40 +238,84 @@ async function main(): Promise<void> {
     backend: values.backend as string,
   };
   if (cfg.backend !== 'wasm' && cfg.backend !== 'cpu') fail('--backend must be wasm or cpu');
-  try {
-    checkDataDir(cfg.data);
-  } catch (err) {
-    fail((err as Error).message);
+  if (!['val_loss', 'val_score_loss', 'val_auc'].includes(cfg.monitor)) fail('--monitor must be val_score_loss, val_loss or val_auc');
+  if (cfg.data) {
+    try {
+      checkDataDir(cfg.data);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  } else if (!existsSync(join(cfg.dataset!, 'train.tsv')) || !existsSync(join(cfg.dataset!, 'val.tsv'))) {
+    fail(`--dataset ${cfg.dataset} must hold train.tsv and val.tsv (scripts/build-dataset.ts)`);
   }
 
   // tfjs draws unseeded initialisers, dropout masks and fit() shuffles from Math.random.
   Math.random = createRng(cfg.seed ^ 0x5eed);
 
-  log(`train: loading ${cfg.data}`);
-  const dataset = await loadDataset(cfg.data, {
-    seed: cfg.seed,
-    valFraction: cfg.valFraction,
-    familyCap: cfg.familyCap,
-    sample: cfg.sample,
-  });
-  const s = dataset.summary;
-  log(
-    `train: benign ${s.perClass.benign.examples} (train ${s.perClass.benign.train}, val ${s.perClass.benign.validation}), ` +
-      `dga ${s.perClass.dga.examples} (train ${s.perClass.dga.train}, val ${s.perClass.dga.validation}); ` +
-      `invalid ${s.perClass.benign.invalid + s.perClass.dga.invalid}, benign-wins ${s.benignWinsNames} names + ${s.benignWinsScored} labels, ` +
-      `capped ${s.droppedByCap}, sampled out ${s.droppedBySample}`,
-  );
-  if (dataset.train.length === 0) fail('no training examples');
-  const all = [...dataset.train, ...dataset.validation];
+  let trainExamples: Example[];
+  let valExamples: Example[];
+  let testExamples: Example[] | undefined;
+  let holdoutExamples: Example[] | undefined;
+  let dataSummary: Record<string, unknown>;
+  if (cfg.data) {
+    log(`train: loading ${cfg.data}`);
+    const dataset = await loadDataset(cfg.data, { seed: cfg.seed, valFraction: cfg.valFraction, familyCap: cfg.familyCap, sample: cfg.sample });
+    const s = dataset.summary;
+    log(
+      `train: benign ${s.perClass.benign.examples} (train ${s.perClass.benign.train}, val ${s.perClass.benign.validation}), ` +
+        `dga ${s.perClass.dga.examples} (train ${s.perClass.dga.train}, val ${s.perClass.dga.validation}); ` +
+        `invalid ${s.perClass.benign.invalid + s.perClass.dga.invalid}, benign-wins ${s.benignWinsNames} names + ${s.benignWinsScored} labels, ` +
+        `capped ${s.droppedByCap}, sampled out ${s.droppedBySample}`,
+    );
+    // Family head on raw lists: canonical names, rare families pooled as "other".
+    const counts = new Map<string, number>();
+    for (const e of [...dataset.train, ...dataset.validation]) {
+      if (e.label === 1) {
+        e.family = canonicalFamily(e.family);
+        counts.set(e.family, (counts.get(e.family) ?? 0) + 1);
+      }
+    }
+    for (const e of [...dataset.train, ...dataset.validation]) {
+      if (e.label === 1 && (counts.get(e.family) ?? 0) < cfg.minFamily) e.family = OTHER_FAMILY;
+    }
+    trainExamples = dataset.train;
+    valExamples = dataset.validation;
+    const { invalidExamples, options: _o, ...rest } = s;
+    dataSummary = { source: cfg.data, ...rest, invalidExamples: invalidExamples.slice(0, 5) };
+  } else {
+    log(`train: reading splits from ${cfg.dataset}`);
+    const read = async (name: string) => {
+      const path = join(cfg.dataset!, `${name}.tsv`);
+      if (!existsSync(path)) return undefined;
+      const r = await readSplitFile(path);
+      if (r.invalid) log(`train: warning: ${r.invalid} row(s) of ${name}.tsv no longer normalise (skipped)`);
+      return r.examples;
+    };
+    trainExamples = (await read('train'))!;
+    valExamples = (await read('val'))!;
+    testExamples = await read('test');
+    holdoutExamples = await read('holdout');
+    if (cfg.sample > 0) {
+      const rng = createRng(cfg.seed);
+      trainExamples = shuffleInPlace(trainExamples, rng).slice(0, cfg.sample);
+      valExamples = shuffleInPlace(valExamples, rng).slice(0, Math.ceil(cfg.sample / 4));
+    }
+    const count = (ex?: Example[]) => (ex ? { benign: ex.filter((e) => e.label === 0).length, dga: ex.filter((e) => e.label === 1).length } : undefined);
+    dataSummary = { source: cfg.dataset, train: count(trainExamples), val: count(valExamples), test: count(testExamples), holdout: count(holdoutExamples) };
+    log(`train: ${JSON.stringify(dataSummary)}`);
+  }
+  if (trainExamples.length === 0) fail('no training examples');
+  const families = cfg.familyHead ? familyClasses(trainExamples) : undefined;
+  if (families) log(`train: family head, ${families.length} classes: ${families.join(',')}`);
+  const over = oversample(trainExamples, cfg.oversampleMin, cfg.seed);
+  if (Object.keys(over.added).length) log(`train: oversampled (repeats added) ${JSON.stringify(over.added)}`);
+  const all = [...trainExamples, ...valExamples];
   const truncated = all.filter((e) => e.scored.length > cfg.maxLength).length;
-  log(
-    `train: scored-label length p99.9 ${lengthQuantile(all, 0.999)}, max ${s.maxScoredLength}; ` +
-      `max-length ${cfg.maxLength} truncates ${truncated} example(s)`,
-  );
+  log(`train: scored-label length p99.9 ${lengthQuantile(all, 0.999)}; max-length ${cfg.maxLength} truncates ${truncated} example(s)`);
 
   const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: cfg.maxLength });
-  const train = encodeSet(dataset.train, encoder);
-  const validation = encodeSet(dataset.validation, encoder);
+  const train = encodeSet(over.examples, encoder, families);
+  const validation = encodeSet(valExamples, encoder, families);
 
   let tfVersion = 'unknown';
   if (cfg.backend === 'wasm') {
@@ -176,70 +328,121 @@ async function main(): Promise<void> {
   }
   log(`train: tfjs ${tfVersion}, backend ${cfg.backend}`);
 
-  const model = createModel({
+  const modelOptions = {
     vocabulary: DEFAULT_VOCABULARY,
     maxLength: cfg.maxLength,
     embeddingDim: cfg.embeddingDim,
     units: cfg.units,
     dropout: cfg.dropout,
     learningRate: cfg.learningRate,
-  });
+  };
+  const checkpointDir = join(cfg.out, 'checkpoint');
+  let model;
+  let resume: { state: LoopState; bestWeights: import('@tensorflow/tfjs').Tensor[] | null } | undefined;
+  if (cfg.resume) {
+    const ck = await loadCheckpoint(cfg.resume, { learningRate: cfg.learningRate, familyLossWeight: cfg.familyLossWeight });
+    const saved = ck.info as { families?: string[]; dataset?: string; data?: string };
+    if (JSON.stringify(saved.families) !== JSON.stringify(families)) fail(`--resume: checkpoint family classes ${JSON.stringify(saved.families)} differ from this dataset's`);
+    if ((saved.dataset ?? saved.data) !== (cfg.dataset ?? cfg.data)) log(`train: warning: checkpoint was trained on ${saved.dataset ?? saved.data}`);
+    model = ck.model;
+    resume = { state: ck.state, bestWeights: ck.bestWeights };
+    log(`train: resumed from ${ck.path} (epoch ${ck.state.epoch}, best ${JSON.stringify(ck.state.best)})`);
+  } else {
+    model = families ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight }) : createModel(modelOptions);
+  }
   log(`train: model ${model.layers.map((l) => l.name).join(' -> ')}, ${model.countParams()} parameters`);
 
   const trainStarted = performance.now();
+  const firstEpoch = resume?.state.epoch ?? 0;
   let lastLog = performance.now();
+  const totalSamples = train.n * (cfg.epochs - firstEpoch);
   let seen = 0;
-  const totalSamples = train.n * cfg.epochs;
   const rate = () => seen / ((performance.now() - trainStarted) / 1000);
-  const fit = await fitModel(model, train, validation, {
+  const loop = await trainLoop(model, train, validation, {
     epochs: cfg.epochs,
     batchSize: cfg.batchSize,
-    onBatchEnd: ({ epoch, batch, batchesPerEpoch, loss, acc }) => {
-      seen = epoch * train.n + Math.min(train.n, (batch + 1) * cfg.batchSize);
+    seed: cfg.seed,
+    monitor: cfg.monitor,
+    patience: cfg.patience,
+    minDelta: 0,
+    familyLossWeight: cfg.familyLossWeight,
+    checkpointDir,
+    checkpointInfo: { families, dataset: cfg.dataset, data: cfg.data, config: cfg },
+    resume,
+    onBatchEnd: ({ epoch, batch, batchesPerEpoch, loss }) => {
+      seen = (epoch - firstEpoch) * train.n + Math.min(train.n, (batch + 1) * cfg.batchSize);
       const now = performance.now();
-      if (now - lastLog < 10_000) return;
+      if (now - lastLog < 15_000) return;
       lastLog = now;
       const r = rate();
       log(
-        `  epoch ${epoch + 1}/${cfg.epochs} batch ${batch + 1}/${batchesPerEpoch} loss ${loss.toFixed(4)} acc ${acc.toFixed(4)} | ` +
-          `${r.toFixed(0)} samples/s | epoch ETA ${duration((train.n * (epoch + 1) - seen) / r)}, total ETA ${duration((totalSamples - seen) / r)}`,
+        `  epoch ${epoch + 1}/${cfg.epochs} batch ${batch + 1}/${batchesPerEpoch} loss ${loss.toFixed(4)} | ${r.toFixed(0)} samples/s | ` +
+          `epoch ETA ${duration((train.n * (epoch + 1 - firstEpoch) - seen) / r)}, total ETA ${duration((totalSamples - seen) / r)}`,
       );
     },
-    onEpochEnd: ({ epoch, logs, seconds }) => {
-      const f = (k: string) => (logs[k] === undefined ? '-' : logs[k]!.toFixed(4));
-      const r = rate();
+    onEpochEnd: (rec, state) => {
+      const f = (v: number | undefined, d = 4) => (v === undefined ? '-' : v.toFixed(d));
       log(
-        `epoch ${epoch + 1}/${cfg.epochs} ${duration(seconds)}: loss ${f('loss')} acc ${f('acc')} val_loss ${f('val_loss')} ` +
-          `val_acc ${f('val_acc')} | ${r.toFixed(0)} samples/s | ETA ${duration((totalSamples - seen) / r)}`,
+        `epoch ${rec.epoch}/${cfg.epochs} ${duration(rec.seconds)}: loss ${f(rec.loss)} val_loss ${f(rec.val_loss)} val_score_loss ${f(rec.val_score_loss)} ` +
+          `val_auc ${f(rec.val_auc, 5)} val_tpr@1e-3 ${f(rec.val_tpr_at_1e3)} val_family_acc ${f(rec.val_family_accuracy)} | ` +
+          `${rec.samplesPerSecond.toFixed(0)} samples/s | best epoch ${state.best?.epoch}${state.stopped ? ' | early stop' : ''} | checkpoint saved`,
       );
     },
   });
-  const samplesPerSecond = (train.n * fit.epochs.length) / fit.seconds;
+  const history = loop.state.history;
+  const trainSeconds = history.reduce((a, h) => a + h.seconds, 0);
+  const samplesPerSecond = history.length ? history.reduce((a, h) => a + h.samplesPerSecond, 0) / history.length : NaN;
+  log(`train: ${loop.state.stopped ? 'stopped early' : 'finished'} after epoch ${loop.state.epoch}; using the weights of epoch ${loop.restoredEpoch}`);
 
   log('train: scoring validation set');
-  const { logits, scores } = predict(model, validation);
+  const pv = predictAll(model, validation);
   const labels = validation.y;
-  const auc = rocAuc(logits, labels);
-  const byScore = thresholdAtFpr(scores, labels, cfg.thresholdFpr, 1);
-  const byLogit = thresholdAtFpr(logits, labels, cfg.thresholdFpr);
+  const auc = rocAuc(pv.logits, labels);
+  const byScore = thresholdAtFpr(pv.scores, labels, cfg.thresholdFpr, 1);
+  const byLogit = thresholdAtFpr(pv.logits, labels, cfg.thresholdFpr);
   if (byScore.note) log(`train: warning: ${byScore.note}`);
   const threshold = Math.max(0, byScore.threshold);
-  const perFamilyTpr: Record<string, { n: number; tpr: number }> = {};
-  dataset.validation.forEach((e, i) => {
-    if (e.label !== 1) return;
-    const f = (perFamilyTpr[e.family] ??= { n: 0, tpr: 0 });
-    f.n++;
-    if (logits[i]! >= byLogit.threshold) f.tpr++;
-  });
-  for (const f of Object.values(perFamilyTpr)) f.tpr = f.tpr / f.n;
+  const valFigures = detectionFigures(valExamples, pv.logits, byLogit.threshold);
+  let familyFigures: ReturnType<typeof familyMetrics> | undefined;
+  if (families && pv.familyPred) {
+    familyFigures = familyMetrics(validation.family!, pv.familyPred, families);
+    log(
+      `train: family head (val): accuracy ${familyFigures.accuracy.toFixed(4)}, DGA-only accuracy ${familyFigures.dgaAccuracy.toFixed(4)}, ` +
+        `macro-F1 ${familyFigures.macroF1.toFixed(4)} over ${familyFigures.macroClasses} classes with >= 20 samples`,
+    );
+  }
   log(
     `train: validation AUC ${auc.toFixed(5)}; threshold ${threshold} (logit ${byLogit.threshold.toFixed(4)}) ` +
-      `at FPR target ${cfg.thresholdFpr}: FPR ${byScore.fpr.toFixed(5)} TPR ${byScore.tpr.toFixed(4)} (logit ranking: TPR ${byLogit.tpr.toFixed(4)})`,
+      `at FPR target ${cfg.thresholdFpr}: FPR ${byScore.fpr.toFixed(5)} TPR ${byScore.tpr.toFixed(4)} (logit ranking: TPR ${byLogit.tpr.toFixed(4)}); ` +
+      `TPR@1e-4 ${valFigures.tprAtFpr1e4?.toFixed(4)}`,
   );
+  const lowFamilies = Object.entries(valFigures.perFamilyTpr)
+    .filter(([, f]) => f.tpr < 0.8)
+    .map(([k, f]) => `${k} ${f.tpr.toFixed(2)} (n=${f.n})`);
+  if (lowFamilies.length) log(`train: families below 0.8 TPR at the val threshold: ${lowFamilies.join(', ')}`);
+
+  // Reported figures on sets not used for any choice (test) or from unseen families (holdout).
+  const extra: Record<string, unknown> = {};
+  for (const [name, ex] of [['test', testExamples], ['holdout', holdoutExamples]] as const) {
+    if (!ex || ex.length === 0) continue;
+    const enc = encodeSet(ex, encoder, families);
+    const p = predictAll(model, enc);
+    const fig = detectionFigures(ex, p.logits, byLogit.threshold);
+    const famFig = families && p.familyPred && name === 'test' ? familyMetrics(enc.family!, p.familyPred, families) : undefined;
+    extra[name] = {
+      ...fig,
+      thresholdLogit: byLogit.threshold,
+      ...(famFig ? { family: { accuracy: famFig.accuracy, microF1: famFig.microF1, macroF1: famFig.macroF1, macroClasses: famFig.macroClasses, dgaAccuracy: famFig.dgaAccuracy } } : {}),
+    };
+    log(
+      `train: ${name}: benign ${fig.benign} dga ${fig.dga}, AUC ${fig.auc.toFixed?.(5)}, at the val threshold FPR ${fig.fpr?.toFixed(5)} TPR ${fig.tpr.toFixed(4)}; ` +
+        `TPR@1e-3 ${fig.tprAtFpr1e3?.toFixed(4)} TPR@1e-4 ${fig.tprAtFpr1e4?.toFixed(4)}` +
+        (famFig ? `; family micro-F1 ${famFig.microF1.toFixed(4)} macro-F1 ${famFig.macroF1.toFixed(4)}` : ''),
+    );
+  }
 
   await mkdir(cfg.out, { recursive: true });
   await model.save(fileSaveHandler(join(cfg.out, 'tfjs')));
-  const { invalidExamples, options: _dataOptions, ...dataSummary } = s;
   const metadata: ModelMetadata = {
     id: cfg.id,
     version: cfg.version,
@@ -255,24 +458,30 @@ async function main(): Promise<void> {
       dropout: cfg.dropout,
       recurrentActivation: 'sigmoid',
     },
-    onnx: { input: 'chars', score: 'score', logit: 'logit' },
+    onnx: families ? { input: 'chars', score: 'score', logit: 'logit', family: 'family' } : { input: 'chars', score: 'score', logit: 'logit' },
+    ...(families ? { families } : {}),
     training: {
-      data: { ...dataSummary, invalidExamples: invalidExamples.slice(0, 5), truncatedByMaxLength: truncated },
+      data: { ...dataSummary, truncatedByMaxLength: truncated, oversampled: over.added },
       samples: { train: train.n, validation: validation.n },
-      epochs: fit.epochs.length,
-      history: fit.epochs.map((e) => ({ epoch: e.epoch + 1, seconds: Math.round(e.seconds), ...e.logs })),
+      epochs: loop.state.epoch,
+      bestEpoch: loop.restoredEpoch,
+      stoppedEarly: loop.state.stopped,
+      history: history.map((h) => ({ ...h, seconds: Math.round(h.seconds), samplesPerSecond: Math.round(h.samplesPerSecond) })),
       seed: cfg.seed,
       hyperparameters: {
         batchSize: cfg.batchSize,
         learningRate: cfg.learningRate,
         optimizer: 'adam',
-        loss: 'binaryCrossentropy',
+        loss: families ? `binaryCrossentropy(score) + ${cfg.familyLossWeight} * categoricalCrossentropy(family)` : 'binaryCrossentropy',
         familyCap: cfg.familyCap,
         sample: cfg.sample,
         valFraction: cfg.valFraction,
+        oversampleMin: cfg.oversampleMin,
+        monitor: cfg.monitor,
+        patience: cfg.patience,
       },
       wallTimeSeconds: Math.round((performance.now() - started) / 1000),
-      trainSeconds: Math.round(fit.seconds),
+      trainSeconds: Math.round(trainSeconds),
       samplesPerSecond: Math.round(samplesPerSecond),
       validation: {
         auc,
@@ -282,11 +491,25 @@ async function main(): Promise<void> {
         fpr: byScore.fpr,
         tpr: byScore.tpr,
         tprByLogit: byLogit.tpr,
+        tprAtFpr1e4: valFigures.tprAtFpr1e4,
         benign: byScore.negatives,
         dga: byScore.positives,
         ...(byScore.note ? { note: byScore.note } : {}),
-        perFamilyTpr,
+        perFamilyTpr: valFigures.perFamilyTpr,
+        ...(familyFigures
+          ? {
+              family: {
+                accuracy: familyFigures.accuracy,
+                microF1: familyFigures.microF1,
+                macroF1: familyFigures.macroF1,
+                macroClasses: familyFigures.macroClasses,
+                dgaAccuracy: familyFigures.dgaAccuracy,
+                perClass: familyFigures.perClass,
+              },
+            }
+          : {}),
       },
+      ...extra,
       backend: `tfjs ${tfVersion} ${cfg.backend}`,
       commandLine: ['npx', 'tsx', 'scripts/train.ts', ...process.argv.slice(2)].join(' '),
     },

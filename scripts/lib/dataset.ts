@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { normalizeDomain } from '../../src/core/normalize.js';
+import { BENIGN_FAMILY, canonicalFamily, FAMILY_MAP, OTHER_FAMILY } from './family-map.js';
 
 /**
  * Training data for the DGA classifier, read from a directory laid out as
@@ -373,4 +374,266 @@ export function lengthQuantile(examples: readonly Example[], q: number): number 
   const lengths = examples.map((e) => e.scored.length).sort((a, b) => a - b);
   const rank = Math.min(lengths.length - 1, Math.max(0, Math.ceil(q * lengths.length) - 1));
   return lengths[rank]!;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Dataset v2: train / val / test (+ holdout) splits written as TSV by scripts/build-dataset.ts.
+// ---------------------------------------------------------------------------------------------------------
+
+
+export const SPLITS = ['train', 'val', 'test'] as const;
+export type SplitName = (typeof SPLITS)[number] | 'holdout';
+
+/** One row of a split file: `name<TAB>label<TAB>family` (the original name as listed, e.g. an FQDN). */
+export interface SplitRow {
+  name: string;
+  label: Label;
+  family: string;
+}
+
+export interface SplitOptions {
+  seed: number;
+  /** Fractions of scored labels in val and test (by a seeded hash of the scored label). */
+  valFraction: number;
+  testFraction: number;
+  /** Maximum examples per canonical DGA family (seeded random choice); 0 = no cap. */
+  familyCap: number;
+  /** Families with fewer examples than this (after de-duplication, before the cap) are pooled as "other". */
+  minFamily: number;
+  /** Canonical families removed from train/val/test and written to holdout.tsv (leave-family-out). */
+  holdoutFamilies: string[];
+}
+
+export interface SplitSummary {
+  options: SplitOptions;
+  familyMap: Record<string, string>;
+  rules: string[];
+  /** Source family (file) -> canonical family, as applied. */
+  applied: Record<string, string>;
+  /** Families pooled into "other" with their example counts. */
+  pooledAsOther: Record<string, number>;
+  counts: Record<string, Record<SplitName | 'total' | 'capped', number>>;
+  totals: Record<SplitName, { benign: number; dga: number }>;
+  lines: number;
+  invalid: number;
+  duplicateNames: number;
+  crossFamilyNames: number;
+  benignWinsNames: number;
+  benignWinsScored: number;
+  duplicateScored: number;
+  droppedByCap: number;
+  invalidExamples: string[];
+}
+
+export interface Splits {
+  train: SplitRow[];
+  val: SplitRow[];
+  test: SplitRow[];
+  holdout: SplitRow[];
+  summary: SplitSummary;
+}
+
+/**
+ * The pure part of scripts/build-dataset.ts. Rules, in order:
+ * 1. Source family names are mapped to canonical names (family-map.ts).
+ * 2. Names are normalised with `normalizeDomain` (invalid ones skipped and counted) and de-duplicated within
+ *    a class across all files (first file in sorted path order keeps it).
+ * 3. Benign wins: a DGA name listed as benign, or whose scored label is a benign scored label, is dropped.
+ * 4. One example per (scored label, label): the model sees only the scored label, so further names with the
+ *    same scored label are dropped (counted as duplicateScored). A scored label thus has exactly one label
+ *    and one family.
+ * 5. Holdout families (canonical names) are set aside whole (all their examples -> holdout).
+ * 6. Families with < minFamily examples are pooled as "other"; then the per-family cap (other included).
+ * 7. Split by a seeded hash of the scored label: [0, test) -> test, [test, test+val) -> val, rest -> train.
+ *    No scored label (hence no model input, and no registrable name) is in two splits.
+ * 8. Each split is shuffled (seeded).
+ */
+export function buildSplits(entries: readonly RawEntry[], options: SplitOptions): Splits {
+  const { seed, valFraction, testFraction } = options;
+  if (!(valFraction >= 0 && testFraction >= 0 && valFraction + testFraction < 1)) {
+    throw new RangeError('valFraction + testFraction must be in [0, 1)');
+  }
+  const holdout = new Set(options.holdoutFamilies.map(canonicalFamily));
+  const applied: Record<string, string> = {};
+  const invalidExamples: string[] = [];
+  let lines = 0;
+  let invalid = 0;
+  let duplicateNames = 0;
+  let crossFamilyNames = 0;
+  type Named = { raw: string; name: string; scored: string; label: Label; family: string };
+  const byName: [Map<string, Named>, Map<string, Named>] = [new Map(), new Map()];
+  for (const e of entries) {
+    lines++;
+    const family = e.label === 0 ? BENIGN_FAMILY : canonicalFamily(e.family);
+    if (e.label === 1) applied[e.family] = family;
+    let n;
+    try {
+      n = normalizeDomain(e.domain);
+    } catch (err) {
+      invalid++;
+      if (invalidExamples.length < 20) invalidExamples.push(`${e.file}: ${JSON.stringify(e.domain)}: ${(err as Error).message}`);
+      continue;
+    }
+    const map = byName[e.label];
+    const seen = map.get(n.name);
+    if (seen !== undefined) {
+      if (seen.family !== family) crossFamilyNames++;
+      else duplicateNames++;
+      continue;
+    }
+    map.set(n.name, { raw: e.domain.trim(), name: n.name, scored: n.scored, label: e.label, family });
+  }
+  let duplicateScored = 0;
+  const benignScored = new Map<string, Named>();
+  for (const n of byName[0].values()) {
+    if (benignScored.has(n.scored)) duplicateScored++;
+    else benignScored.set(n.scored, n);
+  }
+  let benignWinsNames = 0;
+  let benignWinsScored = 0;
+  const dgaScored = new Map<string, Named>();
+  for (const n of byName[1].values()) {
+    if (byName[0].has(n.name)) benignWinsNames++;
+    else if (benignScored.has(n.scored)) benignWinsScored++;
+    else if (dgaScored.has(n.scored)) duplicateScored++;
+    else dgaScored.set(n.scored, n);
+  }
+
+  // Group DGA examples by family; set holdout families aside; pool rare families as "other".
+  const byFamily = new Map<string, Named[]>();
+  for (const n of dgaScored.values()) {
+    let list = byFamily.get(n.family);
+    if (list === undefined) byFamily.set(n.family, (list = []));
+    list.push(n);
+  }
+  const sortedFamilies = [...byFamily.keys()].sort();
+  const holdoutRows: Named[] = [];
+  const pooledAsOther: Record<string, number> = {};
+  const kept = new Map<string, Named[]>();
+  for (const family of sortedFamilies) {
+    const list = byFamily.get(family)!;
+    if (holdout.has(family)) {
+      holdoutRows.push(...list);
+      continue;
+    }
+    const target = family !== OTHER_FAMILY && list.length < options.minFamily ? OTHER_FAMILY : family;
+    if (target === OTHER_FAMILY && family !== OTHER_FAMILY) pooledAsOther[family] = list.length;
+    const into = kept.get(target) ?? [];
+    for (const n of list) into.push(target === family ? n : { ...n, family: OTHER_FAMILY });
+    kept.set(target, into);
+  }
+  const rng = createRng(seed);
+  const counts: SplitSummary['counts'] = {};
+  const count = (family: string) => (counts[family] ??= { train: 0, val: 0, test: 0, holdout: 0, total: 0, capped: 0 });
+  let droppedByCap = 0;
+  const examples: Named[] = [...benignScored.values()];
+  count(BENIGN_FAMILY).total = benignScored.size;
+  for (const family of [...kept.keys()].sort()) {
+    const list = kept.get(family)!;
+    const c = count(family);
+    c.total = list.length;
+    if (options.familyCap > 0 && list.length > options.familyCap) {
+      shuffleInPlace(list, rng);
+      c.capped = list.length - options.familyCap;
+      droppedByCap += c.capped;
+      list.length = options.familyCap;
+    }
+    examples.push(...list);
+  }
+  const out: Record<SplitName, SplitRow[]> = { train: [], val: [], test: [], holdout: [] };
+  const totals: SplitSummary['totals'] = {
+    train: { benign: 0, dga: 0 },
+    val: { benign: 0, dga: 0 },
+    test: { benign: 0, dga: 0 },
+    holdout: { benign: 0, dga: 0 },
+  };
+  const put = (split: SplitName, n: Named) => {
+    out[split].push({ name: n.raw, label: n.label, family: n.family });
+    count(n.family)[split]++;
+    totals[split][n.label === 0 ? 'benign' : 'dga']++;
+  };
+  for (const n of examples) {
+    const h = splitHash(n.scored, seed);
+    put(h < testFraction ? 'test' : h < testFraction + valFraction ? 'val' : 'train', n);
+  }
+  for (const n of holdoutRows) {
+    count(n.family).total++;
+    put('holdout', n);
+  }
+  for (const split of Object.values(out)) shuffleInPlace(split, rng);
+  return {
+    ...out,
+    summary: {
+      options: { ...options, holdoutFamilies: [...holdout].sort() },
+      familyMap: { ...FAMILY_MAP },
+      rules: [
+        'source family names mapped to canonical names (scripts/lib/family-map.ts)',
+        'names normalised with normalizeDomain; invalid names skipped',
+        'names de-duplicated within a class across files (first file in sorted path order keeps the name)',
+        'benign wins: DGA names listed as benign, or whose scored label is a benign scored label, are dropped',
+        'one example per (scored label, label)',
+        'holdout families set aside whole (holdout.tsv)',
+        `families with < ${options.minFamily} examples pooled as "${OTHER_FAMILY}"`,
+        `per-family cap ${options.familyCap || 'none'} (seeded random choice)`,
+        `split by seeded hash of the scored label: test ${testFraction}, val ${valFraction}, rest train`,
+      ],
+      applied,
+      pooledAsOther,
+      counts,
+      totals,
+      lines,
+      invalid,
+      duplicateNames,
+      crossFamilyNames,
+      benignWinsNames,
+      benignWinsScored,
+      duplicateScored,
+      droppedByCap,
+      invalidExamples,
+    },
+  };
+}
+
+/** TSV text of split rows (`name<TAB>label<TAB>family`, one per line, trailing newline). */
+export function formatSplitTsv(rows: readonly SplitRow[]): string {
+  let s = '';
+  for (const r of rows) s += `${r.name}\t${r.label}\t${r.family}\n`;
+  return s;
+}
+
+/** Parses split TSV text; throws on malformed lines. */
+export function parseSplitTsv(text: string, source = 'tsv'): SplitRow[] {
+  const rows: SplitRow[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') continue;
+    const parts = line.split('\t');
+    if (parts.length !== 3 || (parts[1] !== '0' && parts[1] !== '1') || parts[0] === '' || parts[2] === '') {
+      throw new Error(`${source}:${i + 1}: expected name<TAB>0|1<TAB>family, got ${JSON.stringify(line)}`);
+    }
+    rows.push({ name: parts[0]!, label: parts[1] === '1' ? 1 : 0, family: parts[2]! });
+  }
+  return rows;
+}
+
+/**
+ * Reads a split file into training examples (normalising each name as serving does). Rows whose name no
+ * longer normalises are skipped (counted in `invalid`).
+ */
+export async function readSplitFile(path: string): Promise<{ examples: Example[]; invalid: number }> {
+  const rows = parseSplitTsv(await readFile(path, 'utf8'), path);
+  const examples: Example[] = [];
+  let invalid = 0;
+  for (const r of rows) {
+    let n;
+    try {
+      n = normalizeDomain(r.name);
+    } catch {
+      invalid++;
+      continue;
+    }
+    examples.push({ scored: n.scored, label: r.label, family: r.family, name: n.name, registrable: n.registrable || n.name, file: path });
+  }
+  return { examples, invalid };
 }

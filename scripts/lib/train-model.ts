@@ -1,4 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { mkdir as mkdirAsync, readdir as readdirAsync, readFile as readFileAsync, rename, rm, writeFile as writeFileAsync } from 'node:fs/promises';
+import { join as joinPath } from 'node:path';
+import { createRng as makeRng } from './dataset.js';
+import { fileLoadHandler, fileSaveHandler } from './tfjs-files.js';
 
 /**
  * The Woodbridge et al. (2016) character-level LSTM classifier and its training loop, free of CLI
@@ -255,4 +259,422 @@ export function thresholdAtFpr(
     positives: positives.length,
     ...(notes.length ? { note: notes.join('; ') } : {}),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// v2: two-headed functional model (score + family), epoch loop with checkpoints, early stopping and
+// best-weights restore.
+// ---------------------------------------------------------------------------------------------------------
+
+
+/**
+ * Layer names of the two-headed model, a contract with the ONNX exporter: input `chars`, then `embedding`,
+ * `lstm` (sigmoid recurrent activation, last step only), `dropout`, and two Dense heads on the dropout
+ * output: `score` (1 unit, sigmoid) and `family` (K units, softmax; class 0 = "benign").
+ */
+export const FAMILY_MODEL_LAYER_NAMES = ['chars', 'embedding', 'lstm', 'dropout', 'score', 'family'] as const;
+
+export interface FamilyModelOptions extends ModelOptions {
+  /** The K family classes in output order; families[0] must be "benign". */
+  families: string[];
+  /** Weight of the family cross-entropy in the total loss (score loss has weight 1). */
+  familyLossWeight: number;
+}
+
+/** Categorical cross-entropy scaled by `weight` (tfjs has no lossWeights in compile). */
+function weightedCategoricalCrossentropy(weight: number) {
+  return (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.mul(tf.metrics.categoricalCrossentropy(yTrue, yPred), weight);
+}
+
+/** Compiles a (created or loaded) model: Adam, BCE on `score`, weighted CCE on `family` if present. */
+export function compileModel(model: tf.LayersModel, options: { learningRate: number; familyLossWeight?: number }): void {
+  const optimizer = tf.train.adam(options.learningRate);
+  if (model.outputNames.length === 1) {
+    model.compile({ optimizer, loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+    return;
+  }
+  model.compile({
+    optimizer,
+    loss: {
+      score: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.metrics.binaryCrossentropy(yTrue, yPred),
+      family: weightedCategoricalCrossentropy(options.familyLossWeight ?? 1),
+    },
+  });
+}
+
+/** Builds and compiles the two-headed model. Seed Math.random first for reproducibility. */
+export function createFamilyModel(options: FamilyModelOptions): tf.LayersModel {
+  const { vocabulary, maxLength, embeddingDim, units, dropout, families } = options;
+  if (families[0] !== 'benign' || families.length < 2) throw new Error('families must start with "benign" and have >= 2 classes');
+  const chars = tf.input({ name: 'chars', shape: [maxLength], dtype: 'int32' });
+  const embedded = tf.layers
+    .embedding({ name: 'embedding', inputDim: vocabulary.length + 1, outputDim: embeddingDim, inputLength: maxLength, maskZero: false })
+    .apply(chars) as tf.SymbolicTensor;
+  const hidden = tf.layers
+    .lstm({ name: 'lstm', units, activation: 'tanh', recurrentActivation: 'sigmoid', returnSequences: false, useBias: true })
+    .apply(embedded) as tf.SymbolicTensor;
+  const dropped = tf.layers.dropout({ name: 'dropout', rate: dropout }).apply(hidden) as tf.SymbolicTensor;
+  const score = tf.layers.dense({ name: 'score', units: 1, activation: 'sigmoid' }).apply(dropped) as tf.SymbolicTensor;
+  const family = tf.layers.dense({ name: 'family', units: families.length, activation: 'softmax' }).apply(dropped) as tf.SymbolicTensor;
+  const model = tf.model({ name: 'dga_lstm_family', inputs: chars, outputs: [score, family] });
+  compileModel(model, options);
+  return model;
+}
+
+/** An encoded set with family targets (index into the model's family classes). */
+export interface EncodedFamilySet extends EncodedSet {
+  family?: Int32Array;
+}
+
+export interface Predictions {
+  logits: Float32Array;
+  scores: Float32Array;
+  /** argmax family index and the per-sample family cross-entropy (if the model has a family head and targets exist). */
+  familyPred?: Int32Array;
+  familyLoss?: Float32Array;
+}
+
+/** One forward pass (inference mode) returning the score logit and, if present, the family argmax. */
+export function predictAll(model: tf.LayersModel, set: EncodedFamilySet, batchSize = 2048): Predictions {
+  const hiddenModel = tf.model({ inputs: model.inputs, outputs: model.getLayer('lstm').output as tf.SymbolicTensor });
+  const [sk, sb] = model.getLayer('score').getWeights() as [tf.Tensor2D, tf.Tensor];
+  const hasFamily = model.outputNames.length > 1;
+  const [fk, fb] = hasFamily ? (model.getLayer('family').getWeights() as [tf.Tensor2D, tf.Tensor]) : [undefined, undefined];
+  const logits = new Float32Array(set.n);
+  const familyPred = hasFamily ? new Int32Array(set.n) : undefined;
+  const familyLoss = hasFamily && set.family ? new Float32Array(set.n) : undefined;
+  for (let start = 0; start < set.n; start += batchSize) {
+    const end = Math.min(set.n, start + batchSize);
+    const [l, p, ce] = tf.tidy(() => {
+      const x = tf.tensor2d(set.x.subarray(start * set.maxLength, end * set.maxLength), [end - start, set.maxLength], 'int32');
+      const h = hiddenModel.predict(x) as tf.Tensor2D;
+      const l = tf.add(tf.matMul(h, sk), sb).dataSync() as Float32Array;
+      if (!fk) return [l, undefined, undefined] as const;
+      const logp = tf.logSoftmax(tf.add(tf.matMul(h, fk), fb!) as tf.Tensor2D);
+      const p = tf.argMax(logp, 1).dataSync() as Int32Array;
+      let ce: Float32Array | undefined;
+      if (set.family) {
+        const idx = tf.tensor1d(set.family.subarray(start, end), 'int32');
+        ce = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(idx, logp.shape[1]!).toFloat()), 1)).dataSync() as Float32Array;
+      }
+      return [l, p, ce] as const;
+    });
+    logits.set(l, start);
+    if (p && familyPred) familyPred.set(p, start);
+    if (ce && familyLoss) familyLoss.set(ce, start);
+  }
+  const scores = new Float32Array(set.n);
+  for (let i = 0; i < set.n; i++) scores[i] = 1 / (1 + Math.exp(-logits[i]!));
+  return { logits, scores, familyPred, familyLoss };
+}
+
+/** Mean binary cross-entropy from logits (numerically stable). */
+export function bceFromLogits(logits: ArrayLike<number>, labels: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const z = logits[i]!;
+    s += Math.max(z, 0) - z * labels[i]! + Math.log1p(Math.exp(-Math.abs(z)));
+  }
+  return logits.length ? s / logits.length : NaN;
+}
+
+export interface FamilyMetrics {
+  accuracy: number;
+  /** Micro-F1 over all samples (single-label multiclass: equals accuracy). */
+  microF1: number;
+  /** Macro-F1 over classes with >= minSupport true samples. */
+  macroF1: number;
+  macroClasses: number;
+  /** Same, over DGA samples only (classes other than benign). */
+  dgaAccuracy: number;
+  perClass: Record<string, { support: number; precision: number; recall: number; f1: number }>;
+}
+
+export function familyMetrics(truth: ArrayLike<number>, pred: ArrayLike<number>, classes: readonly string[], minSupport = 20): FamilyMetrics {
+  const k = classes.length;
+  const tp = new Array<number>(k).fill(0);
+  const support = new Array<number>(k).fill(0);
+  const predicted = new Array<number>(k).fill(0);
+  let correct = 0;
+  let dga = 0;
+  let dgaCorrect = 0;
+  for (let i = 0; i < truth.length; i++) {
+    const t = truth[i]!;
+    const p = pred[i]!;
+    support[t]!++;
+    predicted[p]!++;
+    if (t === p) {
+      tp[t]!++;
+      correct++;
+    }
+    if (t !== 0) {
+      dga++;
+      if (t === p) dgaCorrect++;
+    }
+  }
+  const perClass: FamilyMetrics['perClass'] = {};
+  let macro = 0;
+  let macroClasses = 0;
+  for (let c = 0; c < k; c++) {
+    const precision = predicted[c]! ? tp[c]! / predicted[c]! : 0;
+    const recall = support[c]! ? tp[c]! / support[c]! : 0;
+    const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+    perClass[classes[c]!] = { support: support[c]!, precision, recall, f1 };
+    if (support[c]! >= minSupport) {
+      macro += f1;
+      macroClasses++;
+    }
+  }
+  const accuracy = truth.length ? correct / truth.length : NaN;
+  return { accuracy, microF1: accuracy, macroF1: macroClasses ? macro / macroClasses : NaN, macroClasses, dgaAccuracy: dga ? dgaCorrect / dga : NaN, perClass };
+}
+
+export type Monitor = 'val_loss' | 'val_score_loss' | 'val_auc';
+
+export interface EpochRecord {
+  epoch: number; // 1-based
+  seconds: number;
+  samplesPerSecond: number;
+  loss: number;
+  val_loss: number;
+  val_score_loss: number;
+  val_family_loss?: number;
+  val_auc: number;
+  val_tpr_at_1e3: number;
+  val_family_accuracy?: number;
+  [key: string]: number | undefined;
+}
+
+export interface LoopState {
+  /** Epochs completed. */
+  epoch: number;
+  history: EpochRecord[];
+  best: { value: number; epoch: number } | null;
+  /** Epochs since the best one. */
+  wait: number;
+  stopped: boolean;
+}
+
+export interface LoopOptions {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  monitor: Monitor;
+  patience: number;
+  minDelta: number;
+  familyLossWeight: number;
+  /** Checkpoint directory (written after every epoch); none if undefined. */
+  checkpointDir?: string;
+  /** Extra JSON stored in the checkpoint (e.g. the command line config), returned on load. */
+  checkpointInfo?: Record<string, unknown>;
+  /** Resume state (from loadCheckpoint); the model must already hold the checkpoint's weights + optimizer state. */
+  resume?: { state: LoopState; bestWeights: tf.Tensor[] | null };
+  onBatchEnd?: (info: BatchInfo) => void;
+  onEpochEnd?: (record: EpochRecord, state: LoopState) => void;
+  /** Test hook: called after an epoch's training step, before validation. */
+  afterEpochTrain?: (epoch: number, model: tf.LayersModel) => void | Promise<void>;
+}
+
+function better(monitor: Monitor, value: number, best: number, minDelta: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  return monitor === 'val_auc' ? value > best + minDelta : value < best - minDelta;
+}
+
+/** Validation figures for one epoch (inference-mode forward pass over `validation`). */
+export function validationRecord(model: tf.LayersModel, validation: EncodedFamilySet, familyLossWeight: number) {
+  const p = predictAll(model, validation);
+  const scoreLoss = bceFromLogits(p.logits, validation.y);
+  let familyLoss: number | undefined;
+  let familyAccuracy: number | undefined;
+  if (p.familyLoss) {
+    familyLoss = p.familyLoss.reduce((a, b) => a + b, 0) / Math.max(1, p.familyLoss.length);
+    let ok = 0;
+    for (let i = 0; i < validation.n; i++) if (p.familyPred![i] === validation.family![i]) ok++;
+    familyAccuracy = ok / Math.max(1, validation.n);
+  }
+  return {
+    predictions: p,
+    val_loss: scoreLoss + (familyLoss ?? 0) * familyLossWeight,
+    val_score_loss: scoreLoss,
+    val_family_loss: familyLoss,
+    val_auc: rocAuc(p.logits, validation.y),
+    val_tpr_at_1e3: thresholdAtFpr(p.logits, validation.y, 1e-3).tpr,
+    val_family_accuracy: familyAccuracy,
+  };
+}
+
+function targets(set: EncodedFamilySet, model: tf.LayersModel): tf.Tensor | tf.Tensor[] {
+  const y = tf.tensor2d(set.y, [set.n, 1], 'float32');
+  if (model.outputNames.length === 1) return y;
+  if (!set.family) throw new Error('a two-headed model needs family targets');
+  const k = (model.getLayer('family').getConfig() as { units: number }).units;
+  const f = tf.tidy(() => tf.oneHot(tf.tensor1d(set.family!, 'int32'), k).toFloat());
+  return [y, f];
+}
+
+/**
+ * Trains epoch by epoch (one model.fit call per epoch, so that every epoch can be validated, checkpointed
+ * and stopped early). Math.random is re-seeded from (seed, epoch) at the start of every epoch: dropout
+ * masks and the fit() shuffle of epoch e are the same whether or not the run was resumed before e.
+ * Early stopping watches `monitor` with `patience`; at the end the best epoch's weights are restored
+ * (tfjs has no restoreBestWeights: a copy of the best weights is kept in memory and in the checkpoint).
+ */
+export async function trainLoop(model: tf.LayersModel, train: EncodedFamilySet, validation: EncodedFamilySet, options: LoopOptions) {
+  const state: LoopState = options.resume?.state
+    ? structuredClone(options.resume.state)
+    : { epoch: 0, history: [], best: null, wait: 0, stopped: false };
+  let bestWeights: tf.Tensor[] | null = options.resume?.bestWeights ?? null;
+  const x = tf.tensor2d(train.x, [train.n, train.maxLength], 'int32');
+  const y = targets(train, model);
+  const batchesPerEpoch = Math.ceil(train.n / options.batchSize);
+  const started = performance.now();
+  try {
+    while (state.epoch < options.epochs && !state.stopped) {
+      const epoch = state.epoch;
+      Math.random = makeRng((options.seed ^ 0x5eed) + 7919 * (epoch + 1));
+      const t0 = performance.now();
+      const h = await model.fit(x, y, {
+        epochs: 1,
+        batchSize: options.batchSize,
+        shuffle: true,
+        verbose: 0,
+        callbacks: {
+          onBatchEnd: async (batch, logs) =>
+            options.onBatchEnd?.({ epoch, batch, batchesPerEpoch, loss: Number(logs?.loss ?? NaN), acc: Number(logs?.acc ?? logs?.score_loss ?? NaN) }),
+        },
+      });
+      const trainSeconds = (performance.now() - t0) / 1000;
+      await options.afterEpochTrain?.(epoch, model);
+      const v = validationRecord(model, validation, options.familyLossWeight);
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        seconds: (performance.now() - t0) / 1000,
+        samplesPerSecond: train.n / trainSeconds,
+        loss: Number(h.history.loss?.[0] ?? NaN),
+        ...(h.history.score_loss ? { score_loss: Number(h.history.score_loss[0]) } : {}),
+        ...(h.history.family_loss ? { family_loss: Number(h.history.family_loss[0]) } : {}),
+        val_loss: v.val_loss,
+        val_score_loss: v.val_score_loss,
+        val_auc: v.val_auc,
+        val_tpr_at_1e3: v.val_tpr_at_1e3,
+        ...(v.val_family_loss !== undefined ? { val_family_loss: v.val_family_loss, val_family_accuracy: v.val_family_accuracy } : {}),
+      };
+      state.history.push(record);
+      state.epoch = epoch + 1;
+      const value = record[options.monitor] as number;
+      if (state.best === null || better(options.monitor, value, state.best.value, options.minDelta)) {
+        state.best = { value, epoch: epoch + 1 };
+        state.wait = 0;
+        if (bestWeights) tf.dispose(bestWeights);
+        bestWeights = model.getWeights().map((w) => w.clone());
+      } else {
+        state.wait++;
+        if (state.wait >= options.patience) state.stopped = true;
+      }
+      if (options.checkpointDir) await saveCheckpoint(options.checkpointDir, model, state, bestWeights, options.checkpointInfo ?? {});
+      options.onEpochEnd?.(record, state);
+    }
+  } finally {
+    tf.dispose([x, ...(Array.isArray(y) ? y : [y])]);
+  }
+  const restoredEpoch = state.best?.epoch ?? state.epoch;
+  if (bestWeights && state.best && state.best.epoch !== state.epoch) model.setWeights(bestWeights);
+  if (bestWeights) tf.dispose(bestWeights);
+  return { state, restoredEpoch, seconds: (performance.now() - started) / 1000 };
+}
+
+// ----- checkpoints -----
+//
+// <dir>/latest                 name of the newest complete checkpoint directory (written last: atomic)
+// <dir>/epoch-NNN/tfjs/        the model after epoch NNN (model.json + weights.bin)
+// <dir>/epoch-NNN/optimizer.*  Adam state (iteration count, first and second moments) -> exact resume
+// <dir>/epoch-NNN/best.*       the best epoch's weights so far (for early stopping's restore)
+// <dir>/epoch-NNN/state.json   LoopState + caller info (config)
+// Older epoch directories are deleted once `latest` points at the new one.
+
+interface TensorFileSpec {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+
+async function writeTensors(path: string, named: { name: string; tensor: tf.Tensor }[]): Promise<void> {
+  const specs: TensorFileSpec[] = [];
+  const parts: Buffer[] = [];
+  for (const { name, tensor } of named) {
+    const dtype = tensor.dtype === 'int32' ? 'int32' : 'float32';
+    specs.push({ name, shape: tensor.shape, dtype });
+    const data = (await tensor.data()) as Float32Array | Int32Array;
+    const arr = dtype === 'int32' ? Int32Array.from(data) : Float32Array.from(data);
+    parts.push(Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength));
+  }
+  await writeFileAsync(`${path}.json`, JSON.stringify(specs));
+  await writeFileAsync(`${path}.bin`, Buffer.concat(parts));
+}
+
+async function readTensors(path: string): Promise<{ name: string; tensor: tf.Tensor }[]> {
+  const specs = JSON.parse(await readFileAsync(`${path}.json`, 'utf8')) as TensorFileSpec[];
+  const buf = await readFileAsync(`${path}.bin`);
+  const bytes = new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  let offset = 0;
+  return specs.map((s) => {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    const slice = bytes.slice(offset, offset + 4 * n).buffer;
+    offset += 4 * n;
+    const values = s.dtype === 'int32' ? new Int32Array(slice) : new Float32Array(slice);
+    return { name: s.name, tensor: tf.tensor(values, s.shape, s.dtype) };
+  });
+}
+
+export async function saveCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  state: LoopState,
+  bestWeights: tf.Tensor[] | null,
+  info: Record<string, unknown>,
+): Promise<string> {
+  const name = `epoch-${String(state.epoch).padStart(3, '0')}`;
+  const path = joinPath(dir, name);
+  await rm(path, { recursive: true, force: true });
+  await mkdirAsync(path, { recursive: true });
+  await model.save(fileSaveHandler(joinPath(path, 'tfjs')));
+  await writeTensors(joinPath(path, 'optimizer'), await model.optimizer.getWeights());
+  if (bestWeights) await writeTensors(joinPath(path, 'best'), bestWeights.map((tensor, i) => ({ name: String(i), tensor })));
+  await writeFileAsync(joinPath(path, 'state.json'), `${JSON.stringify({ ...state, info }, null, 2)}\n`);
+  await writeFileAsync(joinPath(dir, 'latest.tmp'), name);
+  await rename(joinPath(dir, 'latest.tmp'), joinPath(dir, 'latest'));
+  for (const entry of await readdirAsync(dir)) {
+    if (entry.startsWith('epoch-') && entry !== name) await rm(joinPath(dir, entry), { recursive: true, force: true });
+  }
+  return path;
+}
+
+export interface LoadedCheckpoint {
+  model: tf.LayersModel;
+  state: LoopState;
+  bestWeights: tf.Tensor[] | null;
+  info: Record<string, unknown>;
+  path: string;
+}
+
+/**
+ * Loads the newest checkpoint in `dir`, compiles the model (same losses) and restores the Adam state, so
+ * that training continues exactly where it stopped.
+ */
+export async function loadCheckpoint(dir: string, options: { learningRate: number; familyLossWeight?: number }): Promise<LoadedCheckpoint> {
+  const name = (await readFileAsync(joinPath(dir, 'latest'), 'utf8')).trim();
+  const path = joinPath(dir, name);
+  const model = await tf.loadLayersModel(fileLoadHandler(joinPath(path, 'tfjs')));
+  compileModel(model, options);
+  const optimizerWeights = await readTensors(joinPath(path, 'optimizer'));
+  await model.optimizer.setWeights(optimizerWeights);
+  tf.dispose(optimizerWeights.map((w) => w.tensor));
+  let bestWeights: tf.Tensor[] | null = null;
+  try {
+    bestWeights = (await readTensors(joinPath(path, 'best'))).map((w) => w.tensor);
+  } catch {
+    bestWeights = null;
+  }
+  const { info, ...state } = JSON.parse(await readFileAsync(joinPath(path, 'state.json'), 'utf8')) as LoopState & { info: Record<string, unknown> };
+  return { model, state, bestWeights, info, path };
 }

@@ -9,10 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_VOCABULARY } from '../../src/core/encode.js';
 import { parseModelMetadata } from '../../src/core/metadata.js';
 import { normalizeDomain } from '../../src/core/normalize.js';
-import { buildDataset, checkDataDir, createRng, loadDataset, readDataDir } from '../../scripts/lib/dataset.js';
+import { buildDataset, buildSplits, checkDataDir, createRng, formatSplitTsv, loadDataset, parseSplitTsv, readDataDir, readSplitFile } from '../../scripts/lib/dataset.js';
+import { canonicalFamily } from '../../scripts/lib/family-map.js';
 import { fileLoadHandler } from '../../scripts/lib/tfjs-files.js';
 import { setupWasmBackend } from '../../scripts/lib/tfjs-wasm-backend.js';
-import { createModel, LAYER_NAMES, rocAuc, thresholdAtFpr } from '../../scripts/lib/train-model.js';
+import {
+  createFamilyModel,
+  createModel,
+  FAMILY_MODEL_LAYER_NAMES,
+  familyMetrics,
+  LAYER_NAMES,
+  loadCheckpoint,
+  rocAuc,
+  thresholdAtFpr,
+  trainLoop,
+  type EncodedFamilySet,
+} from '../../scripts/lib/train-model.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -315,4 +327,190 @@ describe('scripts/train.ts end to end', () => {
     expect(err?.code).toBe(2);
     expect(err?.stderr).toMatch(/does not exist/);
   });
+});
+
+describe('dataset v2 (build-dataset splits)', () => {
+  let dir: string;
+  const benign = [...randomLabels(20, 60, 7).map((l) => `${l}.com`), 'qiita.com', 'www.example.org', 'example.org'];
+  beforeAll(async () => {
+    dir = join(tmp, 'data-v2');
+    await writeTree(dir, {
+      'benign/top.txt': benign,
+      // the same algorithm under three source names -> one canonical family "gameover"
+      'dga/netlab/gameover.txt': randomLabels(21, 30, 26).map((l) => `${l}1.com`),
+      'dga/unknown/gameover_zeus.txt': randomLabels(22, 30, 26).map((l) => `${l}2.net`),
+      'dga/gen/newgoz.txt': randomLabels(23, 30, 26).map((l) => `${l}3.org`),
+      'dga/gen/conficker.txt': ['qiita.com', 'qiita.net', ...randomLabels(24, 50, 8).map((l) => `${l}.ws`)],
+      'dga/gen/tinba.txt': randomLabels(25, 60, 12).map((l) => `www.${l}.in`),
+      // rare families -> "other"
+      'dga/gen/tofsee.txt': randomLabels(26, 3, 7).map((l) => `${l}.ch`),
+      'dga/gen/mirai.txt': randomLabels(27, 2, 12).map((l) => `${l}.online`),
+      'dga/gen/matsnu.txt': ['mountainrecordbalance.com', 'gardenwindowlaughter.com', 'lettermachinehistory.com'],
+    });
+  });
+
+  const opts = { seed: 5, valFraction: 0.2, testFraction: 0.2, familyCap: 0, minFamily: 10, holdoutFamilies: [] as string[] };
+
+  it('applies the family map, pools rare families as "other" and lets benign win', async () => {
+    expect(canonicalFamily('gameover_zeus')).toBe('gameover');
+    expect(canonicalFamily('newgoz')).toBe('gameover');
+    expect(canonicalFamily('zeus')).toBe('gameover');
+    expect(canonicalFamily('goz')).toBe('goz');
+    const sp = buildSplits(await readDataDir(dir), opts);
+    const rows = [...sp.train, ...sp.val, ...sp.test];
+    const families = new Set(rows.map((r) => r.family));
+    expect([...families].sort()).toEqual(['benign', 'conficker', 'gameover', 'other', 'tinba']);
+    expect(rows.filter((r) => r.family === 'gameover')).toHaveLength(90);
+    expect(rows.filter((r) => r.family === 'other')).toHaveLength(8); // tofsee 3 + mirai 2 + matsnu 3
+    expect(sp.summary.pooledAsOther).toEqual({ matsnu: 3, mirai: 2, tofsee: 3 });
+    expect(sp.summary.applied).toMatchObject({ gameover_zeus: 'gameover', newgoz: 'gameover', gameover: 'gameover' });
+    expect(sp.summary.benignWinsNames).toBe(1);
+    expect(sp.summary.benignWinsScored).toBe(1);
+    expect(rows.filter((r) => r.name.startsWith('qiita.')).map((r) => r.label)).toEqual([0]);
+    for (const r of rows) expect(r.label === 0).toBe(r.family === 'benign');
+    // original names are kept (FQDN), not the normalised label
+    expect(rows.some((r) => r.name.startsWith('www.') && r.family === 'tinba')).toBe(true);
+  });
+
+  it('never puts a scored label in two splits, for several seeds', async () => {
+    const entries = await readDataDir(dir);
+    for (const seed of [1, 2, 3]) {
+      const sp = buildSplits(entries, { ...opts, seed });
+      const sets = (['train', 'val', 'test'] as const).map((k) => new Set(sp[k].map((r) => normalizeDomain(r.name).scored)));
+      expect(sets.every((x) => x.size > 0)).toBe(true);
+      for (let i = 0; i < 3; i++) for (let j = i + 1; j < 3; j++) expect([...sets[i]!].filter((x) => sets[j]!.has(x))).toEqual([]);
+    }
+  });
+
+  it('leave-family-out: holdout families only in holdout', async () => {
+    const sp = buildSplits(await readDataDir(dir), { ...opts, holdoutFamilies: ['gameover_zeus', 'tinba'] });
+    for (const k of ['train', 'val', 'test'] as const) expect(sp[k].filter((r) => r.family === 'gameover' || r.family === 'tinba')).toEqual([]);
+    expect(sp.holdout).toHaveLength(90 + 60);
+    expect(new Set(sp.holdout.map((r) => r.family))).toEqual(new Set(['gameover', 'tinba']));
+    expect(sp.summary.options.holdoutFamilies).toEqual(['gameover', 'tinba']);
+  });
+
+  it('TSV format round-trips and the CLI writes the split files', async () => {
+    const rows = [{ name: 'www.example.com', label: 0 as const, family: 'benign' }, { name: 'abc.biz', label: 1 as const, family: 'other' }];
+    expect(formatSplitTsv(rows)).toBe('www.example.com\t0\tbenign\nabc.biz\t1\tother\n');
+    expect(parseSplitTsv(formatSplitTsv(rows))).toEqual(rows);
+    expect(() => parseSplitTsv('a.com\t2\tx\n')).toThrow(/expected/);
+    const out = join(tmp, 'ds-v2');
+    await run(process.execPath, ['--import', 'tsx', 'scripts/build-dataset.ts', '--data', dir, '--out', out, '--min-family', '10',
+      '--holdout-families', 'tinba', '--val-fraction', '0.2', '--test-fraction', '0.2', '--seed', '5'], { cwd: ROOT, timeout: 30_000 });
+    for (const f of ['train', 'val', 'test', 'holdout']) {
+      const text = await readFile(join(out, `${f}.tsv`), 'utf8');
+      for (const line of text.trimEnd().split('\n')) expect(line).toMatch(/^[^\t]+\t[01]\t[a-z0-9_]+$/);
+    }
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+    expect(summary.counts.tinba.holdout).toBe(60);
+    expect(summary.counts.gameover.train + summary.counts.gameover.val + summary.counts.gameover.test).toBe(90);
+    const { examples } = await readSplitFile(join(out, 'train.tsv'));
+    expect(examples.every((e) => e.scored.length > 0 && !e.scored.includes('.'))).toBe(true);
+  });
+});
+
+describe('two-headed model, checkpoints and early stopping', () => {
+  const families = ['benign', 'conficker', 'tinba', 'other'];
+  const make = (seed: number) => {
+    Math.random = createRng(seed);
+    return createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: 8, embeddingDim: 4, units: 3, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5 });
+  };
+  const data = (seed: number, n: number): EncodedFamilySet => {
+    const rng = createRng(seed);
+    const family = Int32Array.from({ length: n }, () => Math.floor(rng() * 4));
+    const x = Int32Array.from({ length: n * 8 }, (_, i) => 1 + ((family[Math.floor(i / 8)]! * 7 + Math.floor(rng() * 5)) % 38));
+    return { x, y: Float32Array.from(family, (f) => (f === 0 ? 0 : 1)), family, n, maxLength: 8 };
+  };
+
+  it('has input chars, the exporter-facing layers and [n,1] + [n,K] outputs', async () => {
+    await tf.setBackend('wasm');
+    const model = make(1);
+    expect(model.layers.map((l) => l.name)).toEqual([...FAMILY_MODEL_LAYER_NAMES]);
+    expect(model.inputNames).toEqual(['chars']);
+    expect(model.getLayer('lstm').getConfig()).toMatchObject({ recurrentActivation: 'sigmoid', returnSequences: false });
+    expect(model.getLayer('family').getConfig()).toMatchObject({ units: 4, activation: 'softmax' });
+    const [score, family] = model.predict(tf.zeros([3, 8], 'int32')) as tf.Tensor[];
+    expect(score!.shape).toEqual([3, 1]);
+    expect(family!.shape).toEqual([3, 4]);
+    const sums = tf.sum(family!, 1).dataSync();
+    for (const v of sums) expect(v).toBeCloseTo(1, 5);
+    const m = familyMetrics([0, 1, 1, 2], [0, 1, 2, 2], families, 1);
+    expect(m.accuracy).toBe(0.75);
+    expect(m.perClass.tinba!.precision).toBe(0.5);
+  });
+
+  it('checkpoints every epoch and resumes from the saved epoch with the optimizer state', async () => {
+    await tf.setBackend('wasm');
+    const dir = join(tmp, 'ck');
+    const base = { batchSize: 32, seed: 3, monitor: 'val_loss' as const, patience: 5, minDelta: 0, familyLossWeight: 0.5, checkpointDir: dir, checkpointInfo: { families } };
+    const train = data(1, 256);
+    const val = data(2, 64);
+    const first = await trainLoop(make(2), train, val, { ...base, epochs: 1 });
+    expect(first.state.epoch).toBe(1);
+    expect((await readFile(join(dir, 'latest'), 'utf8')).trim()).toBe('epoch-001');
+    const ck = await loadCheckpoint(dir, { learningRate: 0.01, familyLossWeight: 0.5 });
+    expect(ck.info).toEqual({ families });
+    expect(ck.state.epoch).toBe(1);
+    const iter = (await ck.model.optimizer.getWeights())[0]!;
+    expect(iter.tensor.dataSync()[0]).toBe(8); // 256 / 32 steps
+    const epochsSeen: number[] = [];
+    const second = await trainLoop(ck.model, train, val, { ...base, epochs: 3, resume: { state: ck.state, bestWeights: ck.bestWeights }, onEpochEnd: (r) => epochsSeen.push(r.epoch) });
+    expect(epochsSeen).toEqual([2, 3]);
+    expect(second.state.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    expect((await readFile(join(dir, 'latest'), 'utf8')).trim()).toBe('epoch-003');
+  });
+
+  it('early stopping restores the best epoch weights', async () => {
+    await tf.setBackend('wasm');
+    const model = make(4);
+    let bestSnapshot: Float32Array[] = [];
+    const result = await trainLoop(model, data(5, 256), data(6, 64), {
+      epochs: 6, batchSize: 32, seed: 1, monitor: 'val_score_loss', patience: 2, minDelta: 0, familyLossWeight: 0.5,
+      afterEpochTrain: (epoch, m) => {
+        if (epoch === 1) bestSnapshot = m.getWeights().map((w) => w.dataSync().slice() as Float32Array);
+        // ruin every epoch after the second: validation loss gets far worse than epoch 2's
+        if (epoch >= 2) m.setWeights(m.getWeights().map((w, i) => tf.mul(w, i % 2 ? -7 : 9)));
+      },
+    });
+    expect(result.state.stopped).toBe(true);
+    expect(result.state.epoch).toBe(4); // epochs 3 and 4 worse than 2, patience 2
+    expect(result.restoredEpoch).toBe(2);
+    model.getWeights().forEach((w, i) => expectClose(w.dataSync(), bestSnapshot[i]!, 0));
+  });
+});
+
+describe('scripts/train.ts --dataset (two heads) end to end', () => {
+  it('trains, writes families metadata, and resumes from the checkpoint', async () => {
+    const ds = join(tmp, 'e2e-ds');
+    const fam = (seed: number, n: number, len: number, tld: string, family: string) =>
+      randomLabels(seed, n, len).map((l) => `${l}.${tld}\t1\t${family}`);
+    const benign = randomLabels(40, 40, 6).map((l) => `www.${l}.com\t0\tbenign`);
+    const rows = [...benign, ...fam(41, 20, 12, 'com', 'tinba'), ...fam(42, 20, 8, 'ws', 'conficker'), ...fam(43, 6, 10, 'biz', 'other')];
+    await mkdir(ds, { recursive: true });
+    await writeFile(join(ds, 'train.tsv'), `${rows.slice(0, 70).join('\n')}\n`);
+    await writeFile(join(ds, 'val.tsv'), `${rows.slice(70).join('\n')}\n`);
+    await writeFile(join(ds, 'test.tsv'), `${rows.slice(60).join('\n')}\n`);
+    const out = join(tmp, 'e2e-v2');
+    const args = ['--import', 'tsx', 'scripts/train.ts', '--dataset', ds, '--out', out, '--embedding-dim', '4', '--units', '4',
+      '--batch-size', '16', '--max-length', '16', '--seed', '3', '--oversample-min', '10'];
+    const r1 = await run(process.execPath, [...args, '--epochs', '1'], { cwd: ROOT, timeout: 60_000 });
+    expect(r1.stderr).toMatch(/family head, 4 classes: benign,conficker,tinba,other/);
+    const meta1 = parseModelMetadata(JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')));
+    expect(meta1.families).toEqual(['benign', 'conficker', 'tinba', 'other']);
+    expect(meta1.onnx).toEqual({ input: 'chars', score: 'score', logit: 'logit', family: 'family' });
+    expect(meta1.training).toMatchObject({ epochs: 1 });
+    expect((meta1.training as { test?: unknown }).test).toBeDefined();
+    const r2 = await run(process.execPath, [...args, '--epochs', '2', '--resume', join(out, 'checkpoint')], { cwd: ROOT, timeout: 60_000 });
+    expect(r2.stderr).toMatch(/resumed from .*epoch-001 \(epoch 1/);
+    expect(r2.stderr).toMatch(/epoch 2\/2/);
+    expect(r2.stderr).not.toMatch(/epoch 1\/2 /);
+    const meta2 = parseModelMetadata(JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')));
+    expect((meta2.training as { history: { epoch: number }[] }).history.map((h) => h.epoch)).toEqual([1, 2]);
+    await tf.setBackend('wasm');
+    const model = await tf.loadLayersModel(fileLoadHandler(join(out, 'tfjs')));
+    expect(model.layers.map((l) => l.name)).toEqual([...FAMILY_MODEL_LAYER_NAMES]);
+    const outs = model.predict(tf.zeros([2, 16], 'int32')) as tf.Tensor[];
+    expect(outs.map((t) => t.shape)).toEqual([[2, 1], [2, 4]]);
+  }, 90_000);
 });
