@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createRng } from './seeded-random.js';
 
 /** Shared helpers for `npm run bench`: logging, statistics, seeded names, /proc readers, ports. */
 
@@ -45,17 +46,7 @@ export function fmt(value: number | undefined, digits = 2): string {
 // ---------------------------------------------------------------------------------------------------------
 // Generated names
 
-/** mulberry32: small, fast, seeded PRNG in [0, 1). */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { createRng };
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const TLDS = ['com', 'net', 'org', 'info', 'ru', 'de', 'io', 'biz', 'co.uk', 'com.br'];

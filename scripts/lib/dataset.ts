@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { normalizeDomain } from '../../src/core/normalize.js';
 import { BENIGN_FAMILY, canonicalFamily, FAMILY_MAP, OTHER_FAMILY } from './family-map.js';
+import { createRng } from './seeded-random.js';
 
 /**
  * Training data for the DGA classifier, read from a directory laid out as
@@ -113,17 +114,7 @@ export interface Dataset {
   summary: DatasetSummary;
 }
 
-/** Small fast seeded PRNG (mulberry32), returns floats in [0, 1). */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { createRng };
 
 /** In-place Fisher-Yates shuffle with the given generator. */
 export function shuffleInPlace<T>(items: T[], rng: () => number): T[] {

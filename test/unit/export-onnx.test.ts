@@ -10,6 +10,7 @@ import { makeGraph, makeNode, makeTensor, makeValueInfo, parseModel, tensorValue
 import { fileSaveHandler, readLayersModelFiles, type LayersModelJson } from '../../scripts/lib/tfjs-files.js';
 import { convertLayersModel, kerasBiasToOnnx, kerasKernelToOnnx, padStepsInputOf, type BuildOptions } from '../../scripts/lib/tfjs-to-onnx.js';
 import { ortWasmPath } from '../../src/runtime/node-model.js';
+import { createRng as prng } from '../../scripts/lib/seeded-random.js';
 
 // A tiny model with the trainer's four layers: V = 37 characters + padding, E = 8, U = 16, 20 steps.
 const V = DEFAULT_VOCABULARY.length + 1;
@@ -17,18 +18,6 @@ const E = 8;
 const U = 16;
 const MAX_LENGTH = 20;
 const SEED = 20261127;
-
-/** mulberry32: small seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function buildModel(options: { recurrentActivation?: string } = {}): tf.Sequential {
   const model = tf.sequential();
