@@ -33,7 +33,7 @@ import { ortWasmPath } from '../src/runtime/node-model.js';
 import { generateNames } from '../test/fixtures/names.js';
 import { compareOutputs, scoreInBatches, tfjsReference, type ModelOutputs } from './lib/parity.js';
 import { fileLoadHandler, MODEL_JSON, readLayersModelFiles } from './lib/tfjs-files.js';
-import { planChunks } from '../src/core/classifier.js';
+import { planChunks } from '../src/core/chunk-plan.js';
 import {
   convertLayersModel,
   DEFAULT_INT8_SCHEME,

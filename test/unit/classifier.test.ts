@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createClassifier, isClassificationError, planChunks } from '../../src/core/classifier.js';
+import { planChunks } from '../../src/core/chunk-plan.js';
+import { createClassifier, isClassificationError } from '../../src/core/classifier.js';
 import { DEFAULT_VOCABULARY } from '../../src/core/encode.js';
 import type { ModelMetadata } from '../../src/core/metadata.js';
 import type { Scorer } from '../../src/core/scorer.js';
