@@ -16,13 +16,13 @@ import { createOnnxScorer } from './runtime/onnx-scorer.js';
 const metadata = parseModelMetadata(metadataJson);
 
 // The precision must be known while the module evaluates (the session is built then), so it is read from
-// `env` of cloudflare:workers here. A bad value falls back to int8 for loading; every request then answers
+// `env` of cloudflare:workers here. A bad value falls back to float for loading; every request then answers
 // 500 with the configuration error (parseConfig), which is where deployment mistakes are reported.
 let precision: ModelPrecision;
 try {
   precision = parseModelPrecision((env as ConfigVars).MODEL_PRECISION);
 } catch {
-  precision = 'int8';
+  precision = 'float';
 }
 
 let scorer: Promise<Scorer> | undefined;

