@@ -606,7 +606,8 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     await mkdir(dirname(options.card), { recursive: true });
     const quantization = options.quantization ? { file: options.quantization, markdown: await readFile(options.quantization, 'utf8') } : undefined;
     const onnxBytes = options.format === 'onnx' ? (await stat(options.model)).size : undefined;
-    await writeFile(options.card, renderModelCard(result, metadata, { quantization, onnxBytes, rocImage: 'roc.svg' }));
+    const datasetCommand = await datasetCommandFor(options.test);
+    await writeFile(options.card, renderModelCard(result, metadata, { quantization, onnxBytes, rocImage: 'roc.svg', datasetCommand }));
     const rocNextToCard = join(dirname(options.card), 'roc.svg');
     if (resolve(rocNextToCard) !== resolve(join(options.out, 'roc.svg'))) await copyFile(join(options.out, 'roc.svg'), rocNextToCard);
   }
@@ -645,4 +646,28 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       process.exit(1);
     },
   );
+}
+
+/**
+ * The build-dataset command that made a split, rebuilt from the summary.json next to it (scripts/build-dataset.ts
+ * records its options there); undefined when there is none.
+ */
+async function datasetCommandFor(testFile: string): Promise<string | undefined> {
+  try {
+    const dir = dirname(testFile);
+    const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as {
+      options?: { seed?: number; familyCap?: number; minFamily?: number; valFraction?: number; testFraction?: number; holdoutFamilies?: string[] };
+    };
+    const o = summary.options ?? {};
+    const flags = [
+      `--data ../shared/data --out ${dir}`,
+      o.familyCap !== undefined ? `--family-cap ${o.familyCap}` : '',
+      o.minFamily !== undefined ? `--min-family ${o.minFamily}` : '',
+      o.holdoutFamilies?.length ? `--holdout-families ${o.holdoutFamilies.join(',')}` : '',
+      o.seed !== undefined ? `--seed ${o.seed}` : '',
+    ].filter(Boolean);
+    return `npx tsx scripts/build-dataset.ts ${flags.join(' ')}`;
+  } catch {
+    return undefined;
+  }
 }

@@ -308,6 +308,8 @@ export function renderReport(r: EvalResult): string {
 // Model card
 
 export interface CardOptions {
+  /** The scripts/build-dataset.ts command that made the evaluated split, when known (from its summary.json). */
+  datasetCommand?: string;
   /** Markdown from the quantization measurements (e.g. runs/int8-scheme.md), included verbatim. */
   quantization?: { file: string; markdown: string };
   /** Size of the .onnx file in bytes. */
@@ -316,13 +318,13 @@ export interface CardOptions {
   rocImage?: string;
 }
 
-/** Trainable parameters of the embedding / LSTM / dense model described by the metadata. */
+/** Trainable parameters of the embedding / LSTM / dense heads (score, and family when present). */
 export function parameterCount(m: ModelMetadata): { embedding: number; lstm: number; dense: number; total: number } {
   const v = m.vocabulary.length + 1;
   const { embeddingDim: e, units: u } = m.architecture;
   const embedding = v * e;
   const lstm = 4 * (e * u + u * u + u);
-  const dense = u + 1;
+  const dense = u + 1 + (m.families ? (u + 1) * m.families.length : 0);
   return { embedding, lstm, dense, total: embedding + lstm + dense };
 }
 
@@ -337,6 +339,18 @@ const get = (o: unknown, ...path: string[]): unknown => {
 
 function dataSources(m: ModelMetadata): string {
   const files = get(m.training, 'data', 'files');
+  const splits = ['train', 'val', 'test'].map((k) => [k, get(m.training, 'data', k)] as const);
+  if (!Array.isArray(files) && splits.every(([, v]) => typeof v === 'object' && v !== null)) {
+    // Trained from a built dataset (scripts/build-dataset.ts): report its split sizes.
+    const rows = splits.map(([k, v]) => {
+      const c = v as { benign?: number; dga?: number };
+      return `| ${k} | ${int(c.benign ?? 0)} | ${int(c.dga ?? 0)} |`;
+    });
+    return [
+      'Built by `scripts/build-dataset.ts` from `../shared/data` (benign Alexa / OpenDNS top lists; DGA lists from 360 Netlab, andrewaeva, baderj and an unknown-provenance gameover_zeus list): see `runs/dataset/summary.json` when rebuilt.',
+      '| split | benign | DGA |\n| --- | ---: | ---: |\n' + rows.join('\n'),
+    ].join('\n\n');
+  }
   if (!Array.isArray(files)) return 'Not recorded in metadata.json.';
   const bySource = new Map<string, { files: number; lines: number; label: number }>();
   for (const f of files as { file?: string; label?: number; lines?: number }[]) {
@@ -420,7 +434,7 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
   s.push('## Model');
   s.push(
     [
-      `- Architecture: embedding ${a.embeddingDim} -> ${a.cell.toUpperCase()} ${a.units} units (recurrent activation ${a.recurrentActivation}) -> dropout ${a.dropout} (training only) -> dense 1 with sigmoid.`,
+      `- Architecture: embedding ${a.embeddingDim} -> ${a.cell.toUpperCase()} ${a.units} units (recurrent activation ${a.recurrentActivation}) -> dropout ${a.dropout} (training only) -> dense 1 with sigmoid (score)${m.families ? ` and dense ${m.families.length} with softmax (family)` : ''}.`,
       `- Parameters: ${int(params.total)} (embedding ${int(params.embedding)}, LSTM ${int(params.lstm)}, dense ${int(params.dense)}).` +
         (options.onnxBytes ? ` ONNX file ${(options.onnxBytes / 1024).toFixed(1)} KiB (float32).` : ''),
       `- Outputs: \`${m.onnx.score}\` (probability of DGA) and \`${m.onnx.logit}\` (its logit)` +
@@ -519,9 +533,11 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
 
   s.push('## How to reproduce');
   const trainCmd = get(m.training, 'commandLine');
+  const datasetCmd = options.datasetCommand ? `${options.datasetCommand}\n` : '';
   s.push(
     '```sh\n' +
       'npm ci\n' +
+      datasetCmd +
       `${typeof trainCmd === 'string' ? trainCmd : 'npx tsx scripts/train.ts --data ../shared/data --out model'}\n` +
       'npx tsx scripts/export-onnx.ts   # model/tfjs -> model/dga.onnx (see --help)\n' +
       `${r.commandLine}\n` +
