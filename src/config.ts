@@ -18,7 +18,10 @@ export interface AppConfig {
   threshold: number | undefined;
   /** Scored labels remembered per isolate (0 = off). LRU_SIZE, default 10,000. */
   lruSize: number;
-  /** max-age of GET /v1/classify answers in the edge cache, seconds (0 = off). CACHE_TTL_SECONDS, default 3600. */
+  /**
+   * max-age of GET /v1/classify answers in the edge cache, seconds. CACHE_TTL_SECONDS, default 0 (off): a
+   * miss costs a cache lookup and write, more than the model run, so it pays only when names repeat a lot.
+   */
   cacheTtlSeconds: number;
 }
 
@@ -63,6 +66,6 @@ export function parseConfig(vars: ConfigVars): AppConfig {
     maxBodyBytes: integer('MAX_BODY_BYTES', vars.MAX_BODY_BYTES, 512 * 1024, 1024, 100 * 1024 * 1024),
     threshold,
     lruSize: integer('LRU_SIZE', vars.LRU_SIZE, 10_000, 0, 1_000_000),
-    cacheTtlSeconds: integer('CACHE_TTL_SECONDS', vars.CACHE_TTL_SECONDS, 3600, 0, 31_536_000),
+    cacheTtlSeconds: integer('CACHE_TTL_SECONDS', vars.CACHE_TTL_SECONDS, 0, 0, 31_536_000),
   };
 }

@@ -101,24 +101,48 @@ describe('the Worker in workerd, with the committed model', () => {
     }
   });
 
-  it('serves a repeated GET from the edge cache, keyed by the whole query', async () => {
-    const url = '/v1/classify?domain=cache-me-please.net';
-    const first = await call(url);
-    expect(first.headers.get('x-cache')).toBe('miss');
-    expect(first.headers.get('cache-control')).toBe('public, max-age=3600');
-    const second = await call(url);
-    expect(second.headers.get('x-cache')).toBe('hit');
-    expect(second.json).toEqual(first.json);
-    const other = await call('/v1/classify?domain=cache-me-please.net&x=1');
-    expect(other.headers.get('x-cache')).toBe('miss');
-  });
-
-  it('never caches errors or POST answers', async () => {
-    await call('/v1/classify?domain=bad_name.com');
-    expect((await call('/v1/classify?domain=bad_name.com')).headers.get('x-cache')).toBeNull();
-    const res = await post(JSON.stringify({ domains: ['a.com'] }));
+  it('leaves the edge cache off by default', async () => {
+    const res = await call('/v1/classify?domain=not-cached.net');
     expect(res.headers.get('x-cache')).toBeNull();
     expect(res.headers.get('cache-control')).toBeNull();
+  });
+
+  describe('with CACHE_TTL_SECONDS=3600', () => {
+    let cached: Miniflare;
+    beforeAll(async () => {
+      cached = await startWorker({ CACHE_TTL_SECONDS: '3600' });
+    });
+    afterAll(async () => {
+      await cached?.dispose();
+    });
+    const get = async (path: string) => {
+      const res = await cached.dispatchFetch(`${BASE}${path}`);
+      return { headers: res.headers, json: await res.json() };
+    };
+
+    it('serves a repeated GET from the edge cache, keyed by the whole query', async () => {
+      const url = '/v1/classify?domain=cache-me-please.net';
+      const first = await get(url);
+      expect(first.headers.get('x-cache')).toBe('miss');
+      expect(first.headers.get('cache-control')).toBe('public, max-age=3600');
+      const second = await get(url);
+      expect(second.headers.get('x-cache')).toBe('hit');
+      expect(second.json).toEqual(first.json);
+      const other = await get('/v1/classify?domain=cache-me-please.net&x=1');
+      expect(other.headers.get('x-cache')).toBe('miss');
+    });
+
+    it('never caches errors or POST answers', async () => {
+      await get('/v1/classify?domain=bad_name.com');
+      expect((await get('/v1/classify?domain=bad_name.com')).headers.get('x-cache')).toBeNull();
+      const res = await cached.dispatchFetch(`${BASE}/v1/classify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ domains: ['a.com'] }),
+      });
+      expect(res.headers.get('x-cache')).toBeNull();
+      expect(res.headers.get('cache-control')).toBeNull();
+    });
   });
 
   it('reports model time in a Server-Timing header', async () => {
