@@ -24,6 +24,7 @@ import { ortWasmPath } from '../src/runtime/node-model.js';
 import { generateNames, prng } from '../test/fixtures/names.js';
 import { readLayersModelFiles, type LayersModelJson } from './lib/tfjs-files.js';
 import { convertLayersModel, padStepsInputOf, type BuildOptions, type ConvertInput, type WeightScheme } from './lib/tfjs-to-onnx.js';
+import { loadOrtNode, type OrtNode } from './lib/ort-node.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -125,10 +126,10 @@ async function benchModel(label: string, input: ConvertInput, metadata: ModelMet
   const names = generateNames(nameCount, 20261128);
   const chars = encoder.encodeBatch(names);
   const wasm = await readFile(ortWasmPath());
-  let ortNode: typeof import('onnxruntime-node') | undefined;
+  let ortNode: OrtNode | undefined;
   if (!args['no-node']) {
     try {
-      ortNode = await import('onnxruntime-node');
+      ortNode = await loadOrtNode();
     } catch {
       ortNode = undefined;
     }
@@ -138,7 +139,7 @@ async function benchModel(label: string, input: ConvertInput, metadata: ModelMet
     const bytes = convertLayersModel(input, { scheme: v.scheme, int8Embedding: v.int8Embedding, dequantize: v.dequantize });
     return { v, bytes };
   });
-  const sessions: { v: Variant; bytes: Uint8Array; scorer: Awaited<ReturnType<typeof createOnnxScorer>>; node?: import('onnxruntime-node').InferenceSession }[] = [];
+  const sessions: { v: Variant; bytes: Uint8Array; scorer: Awaited<ReturnType<typeof createOnnxScorer>>; node?: Awaited<ReturnType<OrtNode['InferenceSession']['create']>> }[] = [];
   for (const { v, bytes } of built) {
     const scorer = await createOnnxScorer({ model: bytes, wasm, maxLength: T, padStepsName: padStepsInputOf(bytes) });
     const node = ortNode ? await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' }) : undefined;
@@ -206,7 +207,7 @@ async function benchModel(label: string, input: ConvertInput, metadata: ModelMet
         await s.scorer.score(x, b); // warm-up
         perRound[si]![bi]!.push(await timeRuns(() => s.scorer.score(x, b), iterationsFor(b)));
         if (s.node) {
-          const feeds: Record<string, import('onnxruntime-node').Tensor> = { [metadata.onnx.input]: new ortNode!.Tensor('int32', x, [b, T]) };
+          const feeds: Record<string, InstanceType<OrtNode['Tensor']>> = { [metadata.onnx.input]: new ortNode!.Tensor('int32', x, [b, T]) };
           const padSteps = padStepsInputOf(s.bytes);
           if (padSteps) feeds[padSteps] = new ortNode!.Tensor('int32', new Int32Array(b), [b]);
           await s.node.run(feeds);

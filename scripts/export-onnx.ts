@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createEncoder } from '../src/core/encode.js';
 import { parseModelMetadata, type ModelMetadata } from '../src/core/metadata.js';
-import { createOnnxScorer } from '../src/runtime/onnx-scorer.js';
+import { createOnnxScorer, scorerOptionsFrom } from '../src/runtime/onnx-scorer.js';
 import { ortWasmPath } from '../src/runtime/node-model.js';
 import { generateNames } from '../test/fixtures/names.js';
 import { compareOutputs, scoreInBatches, tfjsReference, type ModelOutputs } from './lib/parity.js';
@@ -44,6 +44,7 @@ import {
   WEIGHT_SCHEMES,
   type WeightScheme,
 } from './lib/tfjs-to-onnx.js';
+import { loadOrtNode, type OrtNode } from './lib/ort-node.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -164,12 +165,8 @@ async function ortWebScorer(bytes: Uint8Array, metadata: ModelMetadata) {
   return createOnnxScorer({
     model: bytes,
     wasm: await readFile(ortWasmPath()),
-    maxLength: metadata.maxLength,
-    inputName: metadata.onnx.input,
-    scoreName: metadata.onnx.score,
-    logitName: metadata.onnx.logit,
+    ...scorerOptionsFrom(metadata),
     familyName: metadata.families ? (metadata.onnx.family ?? 'family') : undefined,
-    padStepsName: metadata.onnx.padSteps,
   });
 }
 
@@ -225,12 +222,8 @@ async function checkAgainstTfjs(modelDir: string, onnx: Uint8Array, metadata: Mo
 
 /** Both files in onnxruntime-node (if installed): they must load, run, and agree with onnxruntime-web. */
 async function checkOrtNode(files: { label: string; bytes: Uint8Array; web: ModelOutputs }[], metadata: ModelMetadata, chars: Int32Array, count: number) {
-  let ortNode: typeof import('onnxruntime-node');
-  try {
-    ortNode = await import('onnxruntime-node');
-  } catch {
-    return null;
-  }
+  const ortNode = await loadOrtNode();
+  if (!ortNode) return null;
   const T = metadata.maxLength;
   const results = [];
   for (const f of files) {
@@ -240,7 +233,7 @@ async function checkOrtNode(files: { label: string; bytes: Uint8Array; web: Mode
     const padSteps = metadata.onnx.padSteps;
     for (let start = 0; start < count; start += 1000) {
       const n = Math.min(1000, count - start);
-      const feeds: Record<string, import('onnxruntime-node').Tensor> = {
+      const feeds: Record<string, InstanceType<OrtNode['Tensor']>> = {
         [metadata.onnx.input]: new ortNode.Tensor('int32', chars.slice(start * T, (start + n) * T), [n, T]),
       };
       if (padSteps && session.inputNames.includes(padSteps)) feeds[padSteps] = new ortNode.Tensor('int32', new Int32Array(n), [n]);

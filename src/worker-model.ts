@@ -11,7 +11,7 @@ import { parseModelMetadata } from './core/metadata.js';
 import type { Scorer } from './core/scorer.js';
 import { parseModelPrecision, type AppConfig, type ConfigVars, type ModelPrecision } from './config.js';
 import type { SessionInfo } from './routes/health.js';
-import { createOnnxScorer } from './runtime/onnx-scorer.js';
+import { createOnnxScorer, scorerOptionsFrom } from './runtime/onnx-scorer.js';
 
 const metadata = parseModelMetadata(metadataJson);
 
@@ -41,12 +41,7 @@ function loadScorer(): Promise<Scorer> {
     const created = await createOnnxScorer({
       model: precision === 'int8' ? int8ModelBytes : floatModelBytes,
       wasm: ortWasm,
-      maxLength: metadata.maxLength,
-      inputName: metadata.onnx.input,
-      scoreName: metadata.onnx.score,
-      logitName: metadata.onnx.logit,
-      familyName: metadata.onnx.family,
-      padStepsName: metadata.onnx.padSteps,
+      ...scorerOptionsFrom(metadata),
     });
     await created.score(new Int32Array(metadata.maxLength), 1);
     sessionsCreated += 1;

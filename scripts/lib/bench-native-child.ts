@@ -14,6 +14,7 @@ import { fileLoadHandler, fileSaveHandler, readLayersModelFiles } from './tfjs-f
 import { convertLayersModel, padStepsInputOf } from './tfjs-to-onnx.js';
 import { setupWasmBackend } from './tfjs-wasm-backend.js';
 import { createModel } from './train-model.js';
+import { loadOrtNode, type OrtNode } from './ort-node.js';
 
 console.log = (...args: unknown[]) => process.stderr.write(`${args.join(' ')}\n`);
 
@@ -66,7 +67,8 @@ async function compare(
   io: { input: string; score: string; logit: string; family?: string },
 ): Promise<ModelComparison> {
   const tf = await import('@tensorflow/tfjs');
-  const ortNode = await import('onnxruntime-node');
+  const ortNode = await loadOrtNode();
+  if (!ortNode) throw new Error('onnxruntime-node is not installed (optional; install it with ONNXRUNTIME_NODE_INSTALL=skip npm ci)');
   const names = createNameGenerator(label.startsWith('shipped') ? 4004 : 5005);
   const labels = Array.from({ length: 256 }, () => names.label());
   const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength });
@@ -95,7 +97,7 @@ async function compare(
   const engines: Record<EngineTiming['engine'], (chars: Int32Array, n: number) => Run> = {
     'ort-web': (chars, n) => async () => (await web.score(chars, n)).scores,
     'ort-node': (chars, n) => async () => {
-      const feeds: Record<string, import('onnxruntime-node').Tensor> = { [io.input]: new ortNode.Tensor('int32', chars, [n, maxLength]) };
+      const feeds: Record<string, InstanceType<OrtNode['Tensor']>> = { [io.input]: new ortNode.Tensor('int32', chars, [n, maxLength]) };
       if (padSteps) feeds[padSteps] = new ortNode.Tensor('int32', new Int32Array(n), [n]);
       const out = await native.run(feeds);
       return out[io.score]!.data as Float32Array;

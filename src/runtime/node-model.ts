@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClassifier, type Classifier } from '../core/classifier.js';
 import { parseModelMetadata, type ModelMetadata } from '../core/metadata.js';
-import { createOnnxScorer } from './onnx-scorer.js';
+import { createOnnxScorer, scorerOptionsFrom } from './onnx-scorer.js';
 
 /** The project root (where package.json and model/ live), found from this file's location. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -47,12 +47,7 @@ export async function loadNodeClassifier(options: NodeClassifierOptions = {}): P
   const scorer = await createOnnxScorer({
     model,
     wasm,
-    maxLength: metadata.maxLength,
-    inputName: metadata.onnx.input,
-    scoreName: metadata.onnx.score,
-    logitName: metadata.onnx.logit,
-    familyName: metadata.onnx.family,
-    padStepsName: metadata.onnx.padSteps,
+    ...scorerOptionsFrom(metadata),
   });
   const variant = options.modelPath ? undefined : (options.precision ?? 'float');
   return createClassifier({ metadata, scorer, threshold: options.threshold, variant });

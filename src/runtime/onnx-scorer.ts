@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-web/wasm';
+import type { ModelMetadata } from '../core/metadata.js';
 import type { Scorer, ScoreBatch } from '../core/scorer.js';
 import { createWasmPlaceholder, withPrecompiledWasm } from './wasm-handoff.js';
 
@@ -52,6 +53,18 @@ function serialised<T>(task: () => Promise<T>): Promise<T> {
   const run = sessionQueue.then(task, task);
   sessionQueue = run.catch(() => undefined);
   return run;
+}
+
+/** The scorer options a model's metadata fixes: width and the graph's input and output names. */
+export function scorerOptionsFrom(metadata: ModelMetadata): Omit<OnnxScorerOptions, 'model' | 'wasm'> {
+  return {
+    maxLength: metadata.maxLength,
+    inputName: metadata.onnx.input,
+    scoreName: metadata.onnx.score,
+    logitName: metadata.onnx.logit,
+    familyName: metadata.onnx.family,
+    padStepsName: metadata.onnx.padSteps,
+  };
 }
 
 /**

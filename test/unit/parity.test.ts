@@ -10,13 +10,14 @@ import { createEncoder } from '../../src/core/encode.js';
 import { parseModelPrecision } from '../../src/config.js';
 import { DEFAULT_MODEL_PATH, MODEL_PATHS, readMetadata, ortWasmPath, PROJECT_ROOT } from '../../src/runtime/node-model.js';
 import type { ModelMetadata } from '../../src/core/metadata.js';
-import { createOnnxScorer } from '../../src/runtime/onnx-scorer.js';
+import { createOnnxScorer, scorerOptionsFrom } from '../../src/runtime/onnx-scorer.js';
 import { parseModel, type onnx } from '../../scripts/lib/onnx-builder.js';
 import { compareOutputs, scoreInBatches, tfjsReference, type ModelOutputs } from '../../scripts/lib/parity.js';
 import { fileLoadHandler, readLayersModelFiles } from '../../scripts/lib/tfjs-files.js';
 import { setupWasmBackend } from '../../scripts/lib/tfjs-wasm-backend.js';
 import { convertLayersModel, DEFAULT_INT8_SCHEME } from '../../scripts/lib/tfjs-to-onnx.js';
 import { generateNames } from '../fixtures/names.js';
+import { loadOrtNode, type OrtNode } from '../../scripts/lib/ort-node.js';
 
 /**
  * Parity suite on the committed model (model/tfjs + model/metadata.json), over 10,000 generated real-looking
@@ -51,12 +52,8 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
       await createOnnxScorer({
         model: bytes,
         wasm: await readFile(ortWasmPath()),
-        maxLength: metadata.maxLength,
-        inputName: metadata.onnx.input,
-        scoreName: metadata.onnx.score,
-        logitName: metadata.onnx.logit,
+        ...scorerOptionsFrom(metadata),
         familyName: familyName(),
-        padStepsName: metadata.onnx.padSteps,
       }),
       chars,
       names.length,
@@ -84,12 +81,8 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
     createOnnxScorer({
       model: bytes,
       wasm: await readFile(ortWasmPath()),
-      maxLength: metadata.maxLength,
-      inputName: metadata.onnx.input,
-      scoreName: metadata.onnx.score,
-      logitName: metadata.onnx.logit,
+      ...scorerOptionsFrom(metadata),
       familyName: familyName(),
-      padStepsName: metadata.onnx.padSteps,
     });
 
   beforeAll(async () => {
@@ -237,11 +230,9 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
   });
 
   it('both files load and agree in onnxruntime-node (native CPU), when installed', async (ctx) => {
-    let ortNode: typeof import('onnxruntime-node');
-    try {
-      ortNode = await import('onnxruntime-node');
-    } catch {
-      ctx.skip();
+    const ortNode = await loadOrtNode();
+    if (!ortNode) {
+      ctx.skip(); // optional dependency not installed (see scripts/lib/ort-node.ts)
       return;
     }
     const T = metadata.maxLength;
@@ -251,7 +242,7 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
       [int8Bytes, int8Out],
     ] as const) {
       const session = await ortNode.InferenceSession.create(bytes);
-      const feeds: Record<string, import('onnxruntime-node').Tensor> = { [metadata.onnx.input]: new ortNode.Tensor('int32', chars.slice(0, count * T), [count, T]) };
+      const feeds: Record<string, InstanceType<OrtNode['Tensor']>> = { [metadata.onnx.input]: new ortNode.Tensor('int32', chars.slice(0, count * T), [count, T]) };
       if (metadata.onnx.padSteps) feeds[metadata.onnx.padSteps] = new ortNode.Tensor('int32', new Int32Array(count), [count]);
       const r = await session.run(feeds);
       const native: ModelOutputs = {
