@@ -1,21 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { createClassifier, type Classifier } from '../../src/core/classifier.js';
-import { DEFAULT_VOCABULARY } from '../../src/core/encode.js';
 import type { ModelMetadata } from '../../src/core/metadata.js';
+import { testMetadata } from '../fixtures/metadata.js';
 
-const metadata: ModelMetadata = {
-  id: 'm',
-  version: '1',
-  createdAt: '2026-01-01T00:00:00Z',
-  vocabulary: DEFAULT_VOCABULARY,
-  maxLength: 4,
-  padding: 'pre',
-  threshold: 0.5,
-  architecture: { cell: 'lstm', embeddingDim: 1, units: 1, dropout: 0, recurrentActivation: 'sigmoid' },
-  onnx: { input: 'chars', score: 'score', logit: 'logit' },
-  training: {},
-};
+const metadata: ModelMetadata = testMetadata({ id: 'm', maxLength: 4, architecture: { cell: 'lstm', embeddingDim: 1, units: 1, dropout: 0, recurrentActivation: 'sigmoid' } });
 
 function constantClassifier(score: number): Classifier {
   return createClassifier({

@@ -4,19 +4,9 @@ import { createClassifier, isClassificationError } from '../../src/core/classifi
 import { DEFAULT_VOCABULARY } from '../../src/core/encode.js';
 import type { ModelMetadata } from '../../src/core/metadata.js';
 import type { Scorer } from '../../src/core/scorer.js';
+import { testMetadata } from '../fixtures/metadata.js';
 
-const metadata: ModelMetadata = {
-  id: 'test-model',
-  version: '1',
-  createdAt: '2026-01-01T00:00:00Z',
-  vocabulary: DEFAULT_VOCABULARY,
-  maxLength: 8,
-  padding: 'pre',
-  threshold: 0.5,
-  architecture: { cell: 'lstm', embeddingDim: 4, units: 4, dropout: 0, recurrentActivation: 'sigmoid' },
-  onnx: { input: 'chars', score: 'score', logit: 'logit' },
-  training: {},
-};
+const metadata: ModelMetadata = testMetadata();
 
 /** A stand-in model: the score is the fraction of non-padding cells that are digits or x/z/q. */
 function fakeScorer(calls: number[]): Scorer {

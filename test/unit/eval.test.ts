@@ -20,22 +20,16 @@ import {
   type ScoringEngine,
 } from '../../scripts/eval.js';
 import { renderModelCard, renderReport, type EvalResult } from '../../scripts/lib/report.js';
+import { testMetadata } from '../fixtures/metadata.js';
 
 const FAMILIES = ['benign', 'alpha', 'beta', 'other'];
 
-const metadata: ModelMetadata = {
+const metadata: ModelMetadata = testMetadata({
   id: 'fake',
-  version: '1',
-  createdAt: '2026-01-01T00:00:00Z',
-  vocabulary: DEFAULT_VOCABULARY,
   maxLength: 12,
-  padding: 'pre',
-  threshold: 0.5,
-  architecture: { cell: 'lstm', embeddingDim: 4, units: 4, dropout: 0, recurrentActivation: 'sigmoid' },
   onnx: { input: 'chars', score: 'score', logit: 'logit', family: 'family' },
   families: FAMILIES,
-  training: {},
-};
+});
 
 const index = (ch: string) => DEFAULT_VOCABULARY.indexOf(ch) + 1;
 
