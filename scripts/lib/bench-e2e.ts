@@ -17,6 +17,8 @@ import {
   readRss,
   sleep,
   type Row,
+  memoryCell,
+  wasmMemoryMiB,
 } from './bench-util.js';
 
 /**
@@ -162,7 +164,7 @@ export interface E2eResult {
   single: CannonSummary;
   concurrent: CannonSummary;
   batch: CannonSummary & { domainsPerSecond: number };
-  memory: { stage: string; rssMiB: number; peakMiB: number; proxyRssMiB?: number; heap?: HeapUsage; heapError?: string }[];
+  memory: { stage: string; rssMiB: number; peakMiB: number; proxyRssMiB?: number; heap?: HeapUsage; heapError?: string; wasmMiB?: number }[];
 }
 
 export async function runE2e(root: string, tmp: string, quick: boolean, requestedPort?: number): Promise<E2eResult> {
@@ -182,6 +184,7 @@ export async function runE2e(root: string, tmp: string, quick: boolean, requeste
     } catch (error) {
       entry.heapError = (error as Error).message;
     }
+    entry.wasmMiB = await wasmMemoryMiB((path) => fetch(`${server.base}${path}`));
     memory.push(entry);
   };
   const seconds = quick ? 3 : 10;
@@ -253,9 +256,9 @@ export function e2eRows(e2e: E2eResult): Row[] {
     },
     {
       section: 'memory',
-      measure: 'workerd RSS / JS heap (MiB) under wrangler dev',
-      value: e2e.memory.map((m) => `${fmt(m.rssMiB, 0)}${m.heap ? ` / ${fmt(m.heap.usedMiB, 1)}` : ''}`).join(' → '),
-      how: `${e2e.memory.map((m) => `${m.stage}: RSS ${fmt(m.rssMiB, 1)} (peak ${fmt(m.peakMiB, 1)}; proxy workerd ${fmt(m.proxyRssMiB, 1)})${m.heap ? `, JS heap ${fmt(m.heap.usedMiB, 1)} used / ${fmt(m.heap.totalMiB, 1)} total` : ''}`).join('; ')}. VmRSS of the user Worker's workerd process (wrangler dev runs a second, proxy workerd in front, listed apart); JS heap via the inspector port passed to wrangler dev${heapError ? `; heap read failed: ${heapError}` : ''}`,
+      measure: 'workerd RSS / JS heap / ORT wasm memory (MiB) under wrangler dev; isolate total = heap + wasm',
+      value: e2e.memory.map(memoryCell).join(' → '),
+      how: `${e2e.memory.map((m) => `${m.stage}: RSS ${fmt(m.rssMiB, 1)} (peak ${fmt(m.peakMiB, 1)}; proxy workerd ${fmt(m.proxyRssMiB, 1)})${m.heap ? `, JS heap ${fmt(m.heap.usedMiB, 1)} used / ${fmt(m.heap.totalMiB, 1)} total` : ''}${m.wasmMiB !== undefined ? `, ORT wasm ${fmt(m.wasmMiB, 1)}` : ''}`).join('; ')}. ORT wasm = the linear memory's size from /healthz (session.wasmMemoryBytes). VmRSS of the user Worker's workerd process (wrangler dev runs a second, proxy workerd in front, listed apart); JS heap via the inspector port passed to wrangler dev${heapError ? `; heap read failed: ${heapError}` : ''}`,
       data: e2e.memory,
     },
   ];

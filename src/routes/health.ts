@@ -10,6 +10,8 @@ export interface SessionInfo {
   sessionsCreated: number;
   /** True when the session was created while the script started (not on a request). */
   createdAtStartup?: boolean;
+  /** Bytes of ORT's wasm linear memory (outside the JS heap; it grows with the largest batch and never shrinks). */
+  wasmMemoryBytes?: number;
 }
 
 /** GET /healthz: 200 once the model is loaded (a load failure answers 503 before this handler). */
