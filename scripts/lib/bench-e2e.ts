@@ -162,6 +162,8 @@ async function cannon(options: autocannon.Options): Promise<CannonSummary> {
 
 export interface E2eResult {
   single: CannonSummary;
+  /** GET /v1/model (no model run, no normalisation): the floor wrangler dev + Hono set for any request. */
+  floor: CannonSummary;
   concurrent: CannonSummary;
   batch: CannonSummary & { domainsPerSecond: number };
   memory: { stage: string; rssMiB: number; peakMiB: number; proxyRssMiB?: number; heap?: HeapUsage; heapError?: string; wasmMiB?: number }[];
@@ -208,6 +210,8 @@ export async function runE2e(root: string, tmp: string, quick: boolean, requeste
     };
     log(`e2e: GET, concurrency 1, ${seconds} s or 2000 requests`);
     const single = await cannon({ url: server.base, connections: 1, duration: seconds, maxOverallRequests: 2000, requests: [get] });
+    log(`e2e: GET /v1/model (baseline without the model), concurrency 1, ${seconds} s or 2000 requests`);
+    const floor = await cannon({ url: server.base, connections: 1, duration: seconds, maxOverallRequests: 2000, requests: [{ method: 'GET', path: '/v1/model' }] });
     log(`e2e: GET, concurrency 10, ${seconds} s`);
     const concurrent = await cannon({ url: server.base, connections: 10, duration: seconds, requests: [get] });
     log(`e2e: POST 1000 names, concurrency 2, ${seconds} s`);
@@ -220,7 +224,7 @@ export async function runE2e(root: string, tmp: string, quick: boolean, requeste
     const batchRun = await cannon({ url: server.base, connections: 2, duration: seconds, timeout: 30, requests: [post] });
     await sleep(500);
     await snapshot('after load (steady)');
-    return { single, concurrent, batch: { ...batchRun, domainsPerSecond: batchRun.rps * 1000 }, memory };
+    return { single, floor, concurrent, batch: { ...batchRun, domainsPerSecond: batchRun.rps * 1000 }, memory };
   } finally {
     unregister();
     await stopWranglerDev(server);
@@ -230,7 +234,7 @@ export async function runE2e(root: string, tmp: string, quick: boolean, requeste
 export function e2eRows(e2e: E2eResult): Row[] {
   const health = (s: CannonSummary) =>
     `${s.requests} requests in ${fmt(s.durationS, 1)} s, ${s.ok} 2xx${s.non2xx ? `, **${s.non2xx} non-2xx** (status counts ${JSON.stringify(s.statusCodes)})` : ''}${s.errors ? `, **${s.errors} errors**` : ''}${s.timeouts ? `, **${s.timeouts} timeouts**` : ''}`;
-  const { single, concurrent, batch } = e2e;
+  const { single, floor, concurrent, batch } = e2e;
   const heapError = e2e.memory.find((m) => m.heapError)?.heapError;
   return [
     {
@@ -239,6 +243,13 @@ export function e2eRows(e2e: E2eResult): Row[] {
       value: `**${fmt(single.latency.p50, 1)} / ${fmt(single.latency.p99, 1)}**`,
       how: `autocannon (in the benchmark's Node process) against wrangler dev on 127.0.0.1 (request path: proxy workerd -> Worker workerd), a new random name per request; ${health(single)}; mean ${fmt(single.latency.mean, 2)} ms, max ${fmt(single.latency.max, 0)} ms; ${fmt(single.rps, 0)} req/s`,
       data: single,
+    },
+    {
+      section: 'e2e (wrangler dev)',
+      measure: 'baseline GET /v1/model (no model run), concurrency 1: latency p50 / p99 (ms) · classify p50 minus baseline p50',
+      value: `${fmt(floor.latency.p50, 1)} / ${fmt(floor.latency.p99, 1)} · **${fmt(single.latency.p50 - floor.latency.p50, 1)}**`,
+      how: `the same wrangler dev and autocannon settings, a static JSON answer: what any request costs through wrangler dev's proxy and Hono here; ${health(floor)}; mean ${fmt(floor.latency.mean, 2)} ms (classify mean minus this: ${fmt(single.latency.mean - floor.latency.mean, 2)} ms). autocannon reports whole milliseconds`,
+      data: floor,
     },
     {
       section: 'e2e (wrangler dev)',
