@@ -32,7 +32,7 @@ async function call(mf: Miniflare, path: string, init: RequestInit = {}): Promis
   } catch {
     json = undefined;
   }
-  return { status: response.status, headers: response.headers, json, text };
+  return { status: response.status, headers: response.headers as unknown as Headers, json, text };
 }
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
