@@ -94,7 +94,11 @@ export class KeyMeter extends DurableObject {
 
   private loadRecord(): KeyRecord | null {
     if (this.record !== undefined) return this.record;
-    this.schema();
+    // Asked about a key nobody registered (a guessed key): answer without writing anything, so made-up
+    // keys leave no storage behind.
+    const exists = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'key_record'").toArray().length > 0;
+    if (!exists) return null;
+    this.schemaReady = true;
     const row = this.sql.exec<Record<string, string | null>>('SELECT id, hash, hint, label, plan, created, revoked FROM key_record').toArray()[0];
     this.record = row
       ? { id: row.id!, hash: row.hash!, hint: row.hint!, label: row.label!, plan: row.plan!, created: row.created!, revoked: row.revoked ?? null }
@@ -128,6 +132,7 @@ export class KeyMeter extends DurableObject {
       if (existing.id !== record.id) throw new Error('this meter already belongs to another key');
       return existing;
     }
+    this.schema();
     this.sql.exec(
       'INSERT INTO key_record (singleton, id, hash, hint, label, plan, created, revoked) VALUES (1, ?, ?, ?, ?, ?, ?, NULL)',
       record.id, record.hash, record.hint, record.label, record.plan, record.created,
@@ -225,7 +230,7 @@ export class KeyMeter extends DurableObject {
 
   /** Units per UTC day from `from` to `to` inclusive (YYYY-MM-DD), days without use left out. */
   days(from: string, to: string): DayUsage[] {
-    this.schema();
+    if (!this.loadRecord()) return [];
     return this.sql
       .exec<{ day: string; units: number; requests: number }>(
         'SELECT day, units, requests FROM daily_usage WHERE day >= ? AND day <= ? ORDER BY day',

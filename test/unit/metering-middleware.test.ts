@@ -146,3 +146,15 @@ describe('metering middleware', () => {
     expect(missing.status).toBe(401);
   });
 });
+
+describe('admin API', () => {
+  it('is off without ADMIN_TOKEN and wants the token otherwise', async () => {
+    const app = createApp({ classifier: async () => classifier });
+    const off = await app.request('/v1/admin/keys', { headers: { authorization: 'Bearer anything' } }, {});
+    expect(off.status).toBe(403);
+    expect(((await off.json()) as any).error.code).toBe('admin_disabled');
+    const wrong = await app.request('/v1/admin/keys', { headers: { authorization: 'Bearer nope' } }, { ADMIN_TOKEN: 'right-token' });
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as any).error.code).toBe('invalid_admin_token');
+  });
+});
