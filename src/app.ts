@@ -5,9 +5,12 @@ import { DgaEdgeError } from './core/errors.js';
 import { parseConfig, type AppConfig } from './config.js';
 import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/error-response.js';
+import { metering } from './http/metering.js';
+import { adminRoutes } from './routes/admin.js';
 import { classifyRoutes } from './routes/classify.js';
 import { healthRoutes, type SessionInfo } from './routes/health.js';
 import { modelRoutes } from './routes/model-info.js';
+import { usageRoutes } from './routes/usage.js';
 
 export interface AppOptions {
   /** Resolves to this isolate's classifier; memoised by the caller. Rejections answer 503 model_unavailable. */
@@ -42,12 +45,15 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     c.set('classifier', classifier);
     await next();
   });
-  app.use('/v1/*', withClassifier);
-  app.use('/healthz', withClassifier);
+  // AUTH=on: key, quota and rate checks come before the model, and each answer is charged before it leaves.
+  app.use('/v1/classify', metering());
+  for (const path of ['/v1/classify', '/v1/model', '/healthz']) app.use(path, withClassifier);
 
   app.route('/', classifyRoutes());
   app.route('/', modelRoutes());
   app.route('/', healthRoutes(options.sessionInfo ?? (() => undefined)));
+  app.route('/', usageRoutes());
+  app.route('/', adminRoutes());
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError(handleError);

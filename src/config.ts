@@ -1,4 +1,5 @@
 import { DgaEdgeError } from './core/errors.js';
+import { parsePlans, type Plans } from './core/plans.js';
 
 /**
  * Which export of the model serves: the float original (default) or int8 weights (smaller). int8 becomes
@@ -23,6 +24,15 @@ export interface AppConfig {
    * miss costs a cache lookup and write, more than the model run, so it pays only when names repeat a lot.
    */
   cacheTtlSeconds: number;
+  /**
+   * AUTH: "on" requires an API key (or the anonymous tier) on /v1/classify and meters every classified name;
+   * "off" (default, and wrangler.toml's value for `npm start`) leaves the API open with no metering at all.
+   */
+  auth: boolean;
+  /** PLANS: JSON object of plan name -> limits; default DEFAULT_PLANS (free, pro, enterprise). */
+  plans: Plans;
+  /** ANON_RATE_PER_MIN: requests per minute per client IP without a key when AUTH is on; 0 (default) = off. */
+  anonRatePerMin: number;
 }
 
 /** The variables the Worker reads; everything is optional and has a default. */
@@ -33,6 +43,16 @@ export interface ConfigVars {
   LRU_SIZE?: string;
   MODEL_PRECISION?: string;
   CACHE_TTL_SECONDS?: string;
+  AUTH?: string;
+  PLANS?: string;
+  ANON_RATE_PER_MIN?: string;
+}
+
+/** AUTH: "on" or "off" (default); throws on anything else. */
+export function parseAuth(raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === 'off') return false;
+  if (raw === 'on') return true;
+  throw new DgaEdgeError('internal_error', `configuration: AUTH=${raw} must be "on" or "off"`, 500);
 }
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -67,5 +87,8 @@ export function parseConfig(vars: ConfigVars): AppConfig {
     threshold,
     lruSize: integer('LRU_SIZE', vars.LRU_SIZE, 10_000, 0, 1_000_000),
     cacheTtlSeconds: integer('CACHE_TTL_SECONDS', vars.CACHE_TTL_SECONDS, 0, 0, 31_536_000),
+    auth: parseAuth(vars.AUTH),
+    plans: parsePlans(vars.PLANS),
+    anonRatePerMin: integer('ANON_RATE_PER_MIN', vars.ANON_RATE_PER_MIN, 0, 0, 1_000_000),
   };
 }

@@ -12,6 +12,13 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'model_unavailable'
+  | 'missing_api_key'
+  | 'invalid_api_key'
+  | 'quota_exceeded'
+  | 'rate_limited'
+  | 'metering_unavailable'
+  | 'invalid_admin_token'
+  | 'admin_disabled'
   | 'internal_error';
 
 /**

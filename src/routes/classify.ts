@@ -5,6 +5,7 @@ import { errorResponse } from '../http/error-response.js';
 import { parseFamiliesParam } from '../http/families-param.js';
 import { edgeCache } from '../http/edge-cache.js';
 import type { AppEnv } from '../http/env.js';
+import { setUnits } from '../http/metering.js';
 import { allowOnly } from '../http/method-not-allowed.js';
 
 /**
@@ -38,6 +39,7 @@ export function classifyRoutes(): Hono<AppEnv> {
     const [result] = await classifier.classify([domain], { families, timings });
     c.header('Server-Timing', serverTiming(timings));
     if (isClassificationError(result!)) return errorResponse(c, 400, 'invalid_domain', result.error.message);
+    setUnits(c, 1);
     return c.json({ model: classifier.model, result });
   });
 
@@ -67,15 +69,20 @@ export function classifyRoutes(): Hono<AppEnv> {
       if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(domains)) {
         return errorResponse(c, 400, 'invalid_request', 'request body must be an object with a "domains" array, e.g. {"domains": ["example.com"]}');
       }
-      const { maxBatch } = c.var.config;
+      // A keyed caller's plan may allow fewer names per request than the deployment's MAX_BATCH.
+      const planBatch = c.var.caller?.plan.maxBatch ?? Infinity;
+      const maxBatch = Math.min(c.var.config.maxBatch, planBatch);
       if (domains.length > maxBatch) {
-        return errorResponse(c, 413, 'too_many_domains', `at most ${maxBatch} domains per request; got ${domains.length}`);
+        const whose = planBatch < c.var.config.maxBatch ? `the ${c.var.caller!.planName} plan allows ` : '';
+        return errorResponse(c, 413, 'too_many_domains', `${whose}at most ${maxBatch} domains per request; got ${domains.length}`);
       }
       const classifier = c.var.classifier;
       const families = parseFamiliesParam((body as { families?: unknown }).families ?? c.req.query('families'), classifier);
       const timings = newTimings();
       const results = await classifier.classify(domains, { families, timings });
       c.header('Server-Timing', serverTiming(timings));
+      // Billable units: names that got a score; invalid items in the batch cost nothing.
+      setUnits(c, results.filter((r) => !isClassificationError(r)).length);
       return c.json({ model: classifier.model, results });
     },
   );

@@ -4,7 +4,22 @@ import { Miniflare, type MiniflareOptions } from 'miniflare';
 import { inject } from 'vitest';
 
 /** The [vars] of wrangler.toml; tests override single values to exercise limits cheaply. */
-export const DEFAULT_VARS = { MODEL_PRECISION: 'float', MAX_BATCH: '1000', MAX_BODY_BYTES: '524288', LRU_SIZE: '10000', CACHE_TTL_SECONDS: '0' };
+export const DEFAULT_VARS = {
+  MODEL_PRECISION: 'float',
+  MAX_BATCH: '1000',
+  MAX_BODY_BYTES: '524288',
+  LRU_SIZE: '10000',
+  CACHE_TTL_SECONDS: '0',
+  AUTH: 'off',
+  ANON_RATE_PER_MIN: '0',
+};
+
+/** The Durable Objects of wrangler.toml (SQLite-backed, as its [[migrations]] declare). */
+export const DURABLE_OBJECTS = {
+  KEY_METER: { className: 'KeyMeter', useSQLite: true },
+  KEY_REGISTRY: { className: 'KeyRegistry', useSQLite: true },
+  IP_LIMITER: { className: 'IpRateLimiter', useSQLite: true },
+};
 
 const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data'> = {
   '.js': 'ESModule',
@@ -13,8 +28,10 @@ const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data'> = {
 };
 
 /**
- * Starts the wrangler-built bundle in workerd. The modules are listed explicitly: Miniflare given the
- * bundle as a scriptPath trips over an unused dynamic import() in ORT's bundle (NOTES.md).
+ * Starts the wrangler-built bundle in workerd, with the Durable Objects in memory unless `options` says
+ * otherwise (e.g. `durableObjectsPersist: dir` to keep them across restarts). The modules are listed
+ * explicitly: Miniflare given the bundle as a scriptPath trips over an unused dynamic import() in ORT's
+ * bundle (NOTES.md).
  */
 export async function startWorker(vars: Record<string, string> = {}, options: Partial<MiniflareOptions> = {}) {
   const dir = inject('bundleDir');
@@ -31,6 +48,7 @@ export async function startWorker(vars: Record<string, string> = {}, options: Pa
     compatibilityDate: '2026-04-20',
     bindings: { ...DEFAULT_VARS, ...vars },
     cf: false,
+    durableObjects: DURABLE_OBJECTS,
     ...options,
   } as MiniflareOptions);
 }
