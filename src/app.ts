@@ -6,6 +6,7 @@ import { parseConfig, type AppConfig } from './config.js';
 import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/error-response.js';
 import { classifyRoutes } from './routes/classify.js';
+import { dnsQueryRoutes } from './routes/dns-query.js';
 import { healthRoutes, type SessionInfo } from './routes/health.js';
 import { modelRoutes } from './routes/model-info.js';
 
@@ -44,9 +45,12 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   });
   app.use('/v1/*', withClassifier);
   app.use('/healthz', withClassifier);
+  app.use('/dns-query', withClassifier);
+  app.use('/dns-query/*', withClassifier);
 
   app.route('/', classifyRoutes());
   app.route('/', modelRoutes());
+  app.route('/', dnsQueryRoutes());
   app.route('/', healthRoutes(options.sessionInfo ?? (() => undefined)));
 
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
