@@ -126,7 +126,7 @@ describe('/dns-query in workerd, with a fake upstream and KV lists', () => {
       const message = expectDnsAnswer(reply);
       expect(rcodeOf(message)).toBe(0);
       expect(message.id).toBe(7);
-      expect(message.answers!.map((a) => a.data)).toEqual(FAKE_A);
+      expect(message.answers!.map((a) => (a as { data: unknown }).data)).toEqual(FAKE_A);
       expect(reply.headers.get('cache-control')).toBe('max-age=120');
       // Byte for byte what the fake upstream sends for this query.
       const direct = new Uint8Array(await (await fakeUpstreamFetch(new Request(UPSTREAM, { method: 'POST', body: query([{ name: BENIGN_NAME }], 7) }))).arrayBuffer());
@@ -163,7 +163,7 @@ describe('/dns-query in workerd, with a fake upstream and KV lists', () => {
     expect(extendedErrors(message)[0]!.text).toMatch(new RegExp(`^dga score=\\S+ family=\\S+ name=${DGA_NAME}$`));
     const forwarded = expectDnsAnswer(await post(mf, query([{ name: BENIGN_NAME }, { name: 'wikipedia.org', type: 'AAAA' }])));
     expect(rcodeOf(forwarded)).toBe(0);
-    expect(forwarded.answers!.map((a) => a.data)).toEqual([...FAKE_A, FAKE_AAAA]);
+    expect(forwarded.answers!.map((a) => (a as { data: unknown }).data)).toEqual([...FAKE_A, FAKE_AAAA]);
   });
 
   it('blocks denylisted names and suffixes with the reason, and forwards allowlisted ones', async () => {
@@ -178,7 +178,7 @@ describe('/dns-query in workerd, with a fake upstream and KV lists', () => {
     for (const name of [DGA_NAME.replace('.net', '.org'), 'x.allowed-dga.test']) {
       const allowed = expectDnsAnswer(await post(mf, query([{ name }])));
       expect(rcodeOf(allowed), name).toBe(0);
-      expect(allowed.answers!.map((a) => a.data)).toEqual(FAKE_A);
+      expect(allowed.answers!.map((a) => (a as { data: unknown }).data)).toEqual(FAKE_A);
     }
   });
 
