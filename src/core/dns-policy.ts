@@ -58,11 +58,15 @@ export function unscoredReason(name: string, qclass: string | undefined): Unscor
 
 /**
  * The EDE EXTRA-TEXT for a block: `dga score=0.9998 family=cryptolocker`, `denylist suffix=example.com`,
- * `denylist name=evil.example`. With several questions, ` name=...` says which one was blocked.
+ * `denylist name=evil.example`. With several questions, ` name=...` says which one was blocked
+ * (a denylisted exact name already says it).
  */
 export function blockReasonText(reason: BlockReason, namedQuestion = false): string {
   const which = namedQuestion ? ` name=${reason.name}` : '';
-  if (reason.source === 'denylist') return `denylist ${reason.match.kind}=${reason.match.entry}${which}`;
+  if (reason.source === 'denylist') {
+    // An exact entry already is the question's name.
+    return `denylist ${reason.match.kind}=${reason.match.entry}${reason.match.kind === 'suffix' ? which : ''}`;
+  }
   return `dga score=${reason.score.toFixed(4)}${reason.family ? ` family=${reason.family}` : ''}${which}`;
 }
 
