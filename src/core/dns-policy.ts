@@ -74,7 +74,8 @@ export function blockReasonText(reason: BlockReason, namedQuestion = false): str
  * Decides a query. Every question gets a verdict; all the model's questions go to it in one batch.
  * A message is blocked if any of its questions is: it has one RCODE for all of them, and forwarding it
  * would resolve the blocked name after all. The allowlist wins over the denylist, so an operator can
- * carve a name out of a denied suffix. Names the model cannot judge (UnscoredReason) are forwarded.
+ * carve a name out of a denied suffix. Names the model cannot judge (UnscoredReason) are forwarded;
+ * questions of a class other than IN are not checked against the lists either.
  */
 export async function decideQuery(query: DnsMessage, options: PolicyOptions): Promise<QueryVerdict> {
   const { lists, classifier } = options;
@@ -83,6 +84,9 @@ export async function decideQuery(query: DnsMessage, options: PolicyOptions): Pr
   const toScore: number[] = [];
   questions.forEach((question, i) => {
     const name = questionName(question.name);
+    // Lists and model are about Internet names: other classes (CHAOS version.bind, ...) pass untouched.
+    // (Also keeps blocked answers exact: dns-packet cannot re-encode classes it does not know.)
+    if ((question.class ?? 'IN') !== 'IN') return void (verdicts[i] = { name, action: 'pass', unscored: 'class' });
     const allowed = lists.allow.match(name);
     if (allowed) return void (verdicts[i] = { name, action: 'allow', match: allowed });
     const denied = lists.deny.match(name);

@@ -221,3 +221,19 @@ describe('DoH encoding and list caching', () => {
     }
   });
 });
+
+describe('odd messages', () => {
+  it('echo unknown query types exactly in blocked answers, and leave non-IN classes alone', async () => {
+    // a.net TYPE65 (HTTPS) IN, then a.net ANY CH: built byte by byte, as a client would send them.
+    const name = [1, 97, 3, 110, 101, 116, 0];
+    const bytes = new Uint8Array([0, 1, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, ...name, 0, 65, 0, 1, ...name, 0, 255, 0, 3]);
+    const q = decodeDnsMessage(bytes);
+    const lists = compileDnsLists({ deny: 'a.net' });
+    const verdict = await decideQuery(q, { lists, classifier: stubClassifier({}) });
+    expect(verdict.questions.map((v) => v.action)).toEqual(['block', 'pass']);
+    for (const mode of ['nxdomain', 'null'] as const) {
+      const answer = decodeDnsMessage(buildBlockedResponse(q, mode, 'denylist name=a.net'));
+      expect(answer.questions).toEqual(q.questions);
+    }
+  });
+});
