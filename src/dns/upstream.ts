@@ -29,6 +29,14 @@ export interface UpstreamFailure {
 /** Largest answer accepted: a DNS message's length field is 16 bits (RFC 8484 section 6 via RFC 1035). */
 const MAX_ANSWER_BYTES = 65535;
 
+/** Rejects when `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(new Error('aborted'));
+    signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+  });
+}
+
 function failure(infoCode: EdeCode, text: string): UpstreamFailure {
   return { ok: false, infoCode, text };
 }
@@ -89,7 +97,9 @@ export async function queryUpstream(query: Uint8Array, decoded: DnsMessage, opti
     }
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(await response.arrayBuffer());
+      // A real fetch errors the body when the signal aborts; racing the signal as well keeps that promise
+      // for any fetch an embedder passes in.
+      bytes = new Uint8Array(await Promise.race([response.arrayBuffer(), aborted(controller.signal)]));
     } catch {
       if (controller.signal.aborted) return failure(EdeCode.NoReachableAuthority, `upstream ${host} timed out after ${options.timeoutMs} ms`);
       return failure(EdeCode.NetworkError, `upstream ${host} answer was cut off`);
