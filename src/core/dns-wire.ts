@@ -6,9 +6,9 @@
 // to the npm `buffer` package (feross/buffer, a pure-JS Uint8Array subclass), a dependency of this package,
 // and in Node to Node's own Buffer. Nothing is aliased or defined: any bundler that follows node_modules
 // (wrangler for this Worker and for other Workers embedding the library) finds the same package.
-// The Uint8Array forks (@dnsquery/dns-packet 6.1.1, @leichtgewicht/dns-packet 6.0.3) were tried first and
-// rejected: they write zeros for an option given as raw `data` (their copy() helper mishandles omitted
-// bounds), and that is exactly how the Extended DNS Error option has to be written.
+// The Uint8Array fork @dnsquery/dns-packet 6.1.1 was tried first and rejected: it writes zeros for an
+// option given as raw `data` (its copy() helper mishandles omitted bounds; @leichtgewicht/dns-packet 6.0.3
+// has the same helper), and that is exactly how the Extended DNS Error option has to be written.
 import { Buffer } from 'buffer';
 import * as dnsPacket from 'dns-packet';
 import { DgaEdgeError } from './errors.js';
