@@ -5,9 +5,11 @@ import { DgaEdgeError } from './core/errors.js';
 import { parseConfig, type AppConfig } from './config.js';
 import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/error-response.js';
+import { keyFromDohPath } from './http/auth.js';
 import { metering } from './http/metering.js';
 import { adminRoutes } from './routes/admin.js';
 import { classifyRoutes } from './routes/classify.js';
+import { dnsQueryRoutes } from './routes/dns-query.js';
 import { healthRoutes, type SessionInfo } from './routes/health.js';
 import { modelRoutes } from './routes/model-info.js';
 import { usageRoutes } from './routes/usage.js';
@@ -46,11 +48,15 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     await next();
   });
   // AUTH=on: key, quota and rate checks come before the model, and each answer is charged before it leaves.
+  // DoH clients cannot send headers, so /dns-query/<key> carries the key in the path.
   app.use('/v1/classify', metering());
-  for (const path of ['/v1/classify', '/v1/model', '/healthz']) app.use(path, withClassifier);
+  app.use('/dns-query', metering());
+  app.use('/dns-query/:key', metering({ keyFromPath: keyFromDohPath }));
+  for (const path of ['/v1/classify', '/v1/model', '/healthz', '/dns-query', '/dns-query/*']) app.use(path, withClassifier);
 
   app.route('/', classifyRoutes());
   app.route('/', modelRoutes());
+  app.route('/', dnsQueryRoutes());
   app.route('/', healthRoutes(options.sessionInfo ?? (() => undefined)));
   app.route('/', usageRoutes());
   app.route('/', adminRoutes());

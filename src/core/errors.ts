@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'invalid_domain'
   | 'invalid_json'
   | 'invalid_request'
+  | 'invalid_dns_message'
   | 'unsupported_media_type'
   | 'payload_too_large'
   | 'too_many_domains'

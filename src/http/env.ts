@@ -1,6 +1,7 @@
 import type { Classifier } from '../core/classifier.js';
 import type { Plan } from '../core/plans.js';
 import type { AppConfig, ConfigVars } from '../config.js';
+import type { ListStore } from '../dns/kv-lists.js';
 import type { IpRateLimiter } from '../metering/ip-limiter.js';
 import type { KeyMeter } from '../metering/key-meter.js';
 import type { KeyRegistry } from '../metering/key-registry.js';
@@ -24,7 +25,11 @@ export interface Caller {
 
 /** Typed Hono environment: bindings from wrangler, and the variables routes read (never build). */
 export interface AppEnv {
-  Bindings: ConfigVars & MeteringBindings;
+  Bindings: ConfigVars &
+    MeteringBindings & {
+      /** KV namespace with the DoH allow and deny lists (keys "allow" and "deny"); optional. */
+      DNS_LISTS?: ListStore;
+    };
   Variables: {
     classifier: Classifier;
     config: AppConfig;

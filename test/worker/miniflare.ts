@@ -31,10 +31,15 @@ const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data'> = {
  * Starts the wrangler-built bundle in workerd, with the Durable Objects in memory unless `options` says
  * otherwise (e.g. `durableObjectsPersist: dir` to keep them across restarts). The modules are listed
  * explicitly: Miniflare given the bundle as a scriptPath trips over an unused dynamic import() in ORT's
- * bundle (NOTES.md).
+ * bundle (NOTES.md). `options` are further Miniflare worker options (kvNamespaces, outboundService,
+ * serviceBindings, ...).
  */
 export async function startWorker(vars: Record<string, string> = {}, options: Partial<MiniflareOptions> = {}) {
-  const dir = inject('bundleDir');
+  return startBundle(inject('bundleDir'), { ...DEFAULT_VARS, ...vars }, { durableObjects: DURABLE_OBJECTS, ...options });
+}
+
+/** Starts any wrangler-built bundle (entry index.js) in workerd with the given bindings. */
+export async function startBundle(dir: string, bindings: Record<string, string>, options: Partial<MiniflareOptions> = {}) {
   const files = (await readdir(dir)).filter((f) => Object.keys(MODULE_TYPES).some((ext) => f.endsWith(ext)));
   // The entry module must come first.
   files.sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
@@ -46,9 +51,8 @@ export async function startWorker(vars: Record<string, string> = {}, options: Pa
     modules,
     modulesRoot: dir,
     compatibilityDate: '2026-04-20',
-    bindings: { ...DEFAULT_VARS, ...vars },
+    bindings,
     cf: false,
-    durableObjects: DURABLE_OBJECTS,
     ...options,
   } as MiniflareOptions);
 }
