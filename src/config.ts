@@ -23,6 +23,11 @@ export interface AppConfig {
    * miss costs a cache lookup and write, more than the model run, so it pays only when names repeat a lot.
    */
   cacheTtlSeconds: number;
+  /**
+   * Origins allowed to call the API from a browser (CORS). CORS_ORIGINS: "*" (default: any origin; the API
+   * uses no cookies) or a comma-separated list of origins such as "https://a.example,https://b.example".
+   */
+  corsOrigins: '*' | readonly string[];
 }
 
 /** The variables the Worker reads; everything is optional and has a default. */
@@ -33,6 +38,7 @@ export interface ConfigVars {
   LRU_SIZE?: string;
   MODEL_PRECISION?: string;
   CACHE_TTL_SECONDS?: string;
+  CORS_ORIGINS?: string;
 }
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -51,6 +57,18 @@ export function parseModelPrecision(raw: string | undefined): ModelPrecision {
   throw new DgaEdgeError('internal_error', `configuration: MODEL_PRECISION=${raw} must be "int8" or "float"`, 500);
 }
 
+/** CORS_ORIGINS: "*" or a comma-separated list of origins (scheme://host[:port], no path). */
+export function parseCorsOrigins(raw: string | undefined): '*' | readonly string[] {
+  if (raw === undefined || raw.trim() === '' || raw.trim() === '*') return '*';
+  const origins = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of origins) {
+    if (!/^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/i.test(origin)) {
+      throw new DgaEdgeError('internal_error', `configuration: CORS_ORIGINS entry "${origin}" must be an origin like https://app.example (no path, no "*")`, 500);
+    }
+  }
+  return origins.map((o) => o.toLowerCase());
+}
+
 /** Parses the Worker's vars; a bad value is a deployment error reported once, clearly, in the log. */
 export function parseConfig(vars: ConfigVars): AppConfig {
   let threshold: number | undefined;
@@ -67,5 +85,6 @@ export function parseConfig(vars: ConfigVars): AppConfig {
     threshold,
     lruSize: integer('LRU_SIZE', vars.LRU_SIZE, 10_000, 0, 1_000_000),
     cacheTtlSeconds: integer('CACHE_TTL_SECONDS', vars.CACHE_TTL_SECONDS, 0, 0, 31_536_000),
+    corsOrigins: parseCorsOrigins(vars.CORS_ORIGINS),
   };
 }

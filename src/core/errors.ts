@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'invalid_request'
   | 'unsupported_media_type'
   | 'payload_too_large'
+  | 'uri_too_long'
+  | 'headers_too_large'
   | 'too_many_domains'
   | 'not_found'
   | 'method_not_allowed'
