@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Miniflare, type MiniflareOptions } from 'miniflare';
 import { inject } from 'vitest';
@@ -13,18 +13,27 @@ const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data'> = {
 };
 
 /**
+ * Replaces the contents of bundle modules, for fault tests: called with each module's file name (e.g.
+ * "<hash>-dga.onnx") and its real bytes; returns the bytes to load instead, or undefined to keep them.
+ */
+export type ModuleOverride = (file: string, bytes: Uint8Array) => Uint8Array | undefined;
+
+/**
  * Starts the wrangler-built bundle in workerd. The modules are listed explicitly: Miniflare given the
  * bundle as a scriptPath trips over an unused dynamic import() in ORT's bundle (NOTES.md).
  */
-export async function startWorker(vars: Record<string, string> = {}, options: Partial<MiniflareOptions> = {}) {
+export async function startWorker(vars: Record<string, string> = {}, options: Partial<MiniflareOptions> = {}, override?: ModuleOverride) {
   const dir = inject('bundleDir');
   const files = (await readdir(dir)).filter((f) => Object.keys(MODULE_TYPES).some((ext) => f.endsWith(ext)));
   // The entry module must come first.
   files.sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
-  const modules = files.map((file) => ({
-    type: MODULE_TYPES[file.slice(file.lastIndexOf('.'))]!,
-    path: join(dir, file),
-  }));
+  const modules = await Promise.all(
+    files.map(async (file) => {
+      const module = { type: MODULE_TYPES[file.slice(file.lastIndexOf('.'))]!, path: join(dir, file) };
+      const contents = override ? override(file, new Uint8Array(await readFile(module.path))) : undefined;
+      return contents === undefined ? module : { ...module, contents };
+    }),
+  );
   return new Miniflare({
     modules,
     modulesRoot: dir,
