@@ -4,7 +4,7 @@ import { Miniflare, type MiniflareOptions } from 'miniflare';
 import { inject } from 'vitest';
 
 /** The [vars] of wrangler.toml; tests override single values to exercise limits cheaply. */
-export const DEFAULT_VARS = { MODEL_PRECISION: 'float', MAX_BATCH: '1000', MAX_BODY_BYTES: '524288', LRU_SIZE: '10000', CACHE_TTL_SECONDS: '0' };
+export const DEFAULT_VARS = { MODEL_PRECISION: 'float', MAX_BATCH: '1000', MAX_BODY_BYTES: '524288', LRU_SIZE: '10000', CACHE_TTL_SECONDS: '0', CORS_ORIGINS: '*' };
 
 const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data'> = {
   '.js': 'ESModule',
