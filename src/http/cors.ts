@@ -19,15 +19,22 @@ export const CORS_MAX_AGE_SECONDS = 86_400;
  * then other origins get no `Access-Control-Allow-Origin` and answers carry `Vary: Origin`.
  * Preflights (OPTIONS) are answered here, 204, before any route or model runs.
  */
-export const corsPolicy = createMiddleware<AppEnv>(async (c, next) => {
-  const origins = c.var.config.corsOrigins;
-  const policy = honoCors({
-    origin: origins === '*' ? '*' : [...origins],
-    allowMethods: CORS_ALLOW_METHODS,
-    allowHeaders: CORS_ALLOW_HEADERS,
-    exposeHeaders: CORS_EXPOSE_HEADERS,
-    maxAge: CORS_MAX_AGE_SECONDS,
-    credentials: false,
-  });
-  return policy(c, next);
-});
+export const corsPolicy = createMiddleware<AppEnv>(async (c, next) => policyFor(c.var.config.corsOrigins)(c, next));
+
+// One hono cors middleware per origins setting (the config is parsed once per isolate, so in practice one).
+const policies = new Map<'*' | readonly string[], ReturnType<typeof honoCors>>();
+function policyFor(origins: '*' | readonly string[]): ReturnType<typeof honoCors> {
+  let policy = policies.get(origins);
+  if (!policy) {
+    policy = honoCors({
+      origin: origins === '*' ? '*' : [...origins],
+      allowMethods: CORS_ALLOW_METHODS,
+      allowHeaders: CORS_ALLOW_HEADERS,
+      exposeHeaders: CORS_EXPOSE_HEADERS,
+      maxAge: CORS_MAX_AGE_SECONDS,
+      credentials: false,
+    });
+    policies.set(origins, policy);
+  }
+  return policy;
+}
