@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../src/app.js';
 import { ModelUnavailableError } from '../../src/core/errors.js';
 import { createModelLoadGate } from '../../src/runtime/model-load-gate.js';
 
@@ -94,5 +95,19 @@ describe('the model load gate', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('behind createApp: 503 model_unavailable with Retry-After on model routes, 404 elsewhere, one log line for many requests', async () => {
+    const { gate, lines } = harness([corrupt]);
+    const app = createApp({ classifier: async () => (await gate.get()) as never });
+    const answers = await Promise.all(['/v1/classify?domain=a.com', '/v1/model', '/healthz', '/v1/classify?domain=b.com'].map((path) => app.request(path)));
+    for (const res of answers) {
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(await res.json()).toEqual({ error: { code: 'model_unavailable', message: expect.stringMatching(/^the model is not available; try again in \d+ s$/) } });
+    }
+    expect((await app.request('/nope')).status).toBe(404);
+    expect(lines).toHaveLength(1);
   });
 });
