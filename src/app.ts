@@ -3,11 +3,14 @@ import { createMiddleware } from 'hono/factory';
 import type { Classifier } from './core/classifier.js';
 import { DgaEdgeError } from './core/errors.js';
 import { parseConfig, type AppConfig } from './config.js';
+import { corsPolicy } from './http/cors.js';
 import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/error-response.js';
 import { keyFromDohPath } from './http/auth.js';
 import { metering } from './http/metering.js';
 import { adminRoutes } from './routes/admin.js';
+import { requestLimits } from './http/request-limits.js';
+import { securityHeaders } from './http/security-headers.js';
 import { classifyRoutes } from './routes/classify.js';
 import { dnsQueryRoutes } from './routes/dns-query.js';
 import { healthRoutes, type SessionInfo } from './routes/health.js';
@@ -29,11 +32,15 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   let config: AppConfig | undefined;
 
+  // Outermost, so that every answer (errors included) carries the security headers.
+  app.use('*', securityHeaders);
   app.use('*', async (c, next) => {
     config ??= parseConfig(c.env ?? {});
     c.set('config', config);
     await next();
   });
+  // CORS before the limits, so that a browser can read the error a refused request gets.
+  app.use('*', corsPolicy, requestLimits);
 
   const withClassifier = createMiddleware<AppEnv>(async (c, next) => {
     let classifier: Classifier;

@@ -40,6 +40,11 @@ export interface AppConfig {
   dohBlockMode: BlockMode;
   /** Milliseconds to wait for the upstream before answering SERVFAIL. DOH_UPSTREAM_TIMEOUT_MS, default 2000. */
   dohUpstreamTimeoutMs: number;
+  /**
+   * Origins allowed to call the API from a browser (CORS). CORS_ORIGINS: "*" (default: any origin; the API
+   * uses no cookies) or a comma-separated list of origins such as "https://a.example,https://b.example".
+   */
+  corsOrigins: '*' | readonly string[];
 }
 
 /** The variables the Worker reads; everything is optional and has a default. */
@@ -56,6 +61,7 @@ export interface ConfigVars {
   AUTH?: string;
   PLANS?: string;
   ANON_RATE_PER_MIN?: string;
+  CORS_ORIGINS?: string;
 }
 
 /** AUTH: "on" or "off" (default); throws on anything else. */
@@ -106,6 +112,18 @@ export function parseUpstreamUrl(raw: string | undefined): string {
   return url.toString();
 }
 
+/** CORS_ORIGINS: "*" or a comma-separated list of origins (scheme://host[:port], no path). */
+export function parseCorsOrigins(raw: string | undefined): '*' | readonly string[] {
+  if (raw === undefined || raw.trim() === '' || raw.trim() === '*') return '*';
+  const origins = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of origins) {
+    if (!/^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/i.test(origin)) {
+      throw new DgaEdgeError('internal_error', `configuration: CORS_ORIGINS entry "${origin}" must be an origin like https://app.example (no path, no "*")`, 500);
+    }
+  }
+  return origins.map((o) => o.toLowerCase());
+}
+
 /** Parses the Worker's vars; a bad value is a deployment error reported once, clearly, in the log. */
 export function parseConfig(vars: ConfigVars): AppConfig {
   let threshold: number | undefined;
@@ -128,5 +146,6 @@ export function parseConfig(vars: ConfigVars): AppConfig {
     dohUpstream: parseUpstreamUrl(vars.DOH_UPSTREAM),
     dohBlockMode: parseBlockMode(vars.DOH_BLOCK_MODE),
     dohUpstreamTimeoutMs: integer('DOH_UPSTREAM_TIMEOUT_MS', vars.DOH_UPSTREAM_TIMEOUT_MS, 2000, 1, 30_000),
+    corsOrigins: parseCorsOrigins(vars.CORS_ORIGINS),
   };
 }

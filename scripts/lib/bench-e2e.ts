@@ -111,7 +111,7 @@ export async function stopWranglerDev(server: Server): Promise<void> {
  * wrangler dev runs two workerd processes: a proxy that owns the public port and the user Worker's.
  * The Worker's is the one not bound to `entry=127.0.0.1:<port>`.
  */
-function workerdOf(server: Server): { worker?: number; proxy?: number } {
+export function workerdOf(server: Server): { worker?: number; proxy?: number } {
   const all = descendants(server.child.pid!).filter((p) => p.comm === 'workerd');
   const bound = (pid: number) => {
     try {

@@ -1,3 +1,4 @@
+import { echoableValue } from './describe-value.js';
 import { createEncoder } from './encode.js';
 import { DgaEdgeError } from './errors.js';
 import { topFamilies, type FamilyScore } from './families.js';
@@ -46,6 +47,7 @@ export interface ClassifyTimings {
 
 /** An input that could not be classified; the rest of its batch is still answered. */
 export interface ClassificationError {
+  /** The input as given when it is a string, number, boolean or null; null for an array or object. */
   domain: unknown;
   error: { code: string; message: string };
 }
@@ -163,7 +165,8 @@ export function createClassifier(options: ClassifierOptions): Classifier {
         try {
           return normalizeDomain(domain as string);
         } catch (error) {
-          if (error instanceof DgaEdgeError) return { domain, error: { code: error.code, message: error.message } };
+          // Structured items are echoed as null: answers stay bounded and always serialisable.
+          if (error instanceof DgaEdgeError) return { domain: echoableValue(domain), error: { code: error.code, message: error.message } };
           throw error;
         }
       });

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'invalid_dns_message'
   | 'unsupported_media_type'
   | 'payload_too_large'
+  | 'uri_too_long'
+  | 'headers_too_large'
   | 'too_many_domains'
   | 'not_found'
   | 'method_not_allowed'
@@ -29,12 +31,29 @@ export type ErrorCode =
 export class DgaEdgeError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  /** Extra response headers the HTTP answer carries (e.g. Retry-After). */
+  readonly headers: Record<string, string> | undefined;
 
-  constructor(code: ErrorCode, message: string, status = 400) {
+  constructor(code: ErrorCode, message: string, status = 400, headers?: Record<string, string>) {
     super(message);
     this.name = 'DgaEdgeError';
     this.code = code;
     this.status = status;
+    this.headers = headers;
+  }
+}
+
+/**
+ * The model cannot serve right now (it failed to load; the next attempt is `retryAfterSeconds` away):
+ * HTTP 503 with a Retry-After header.
+ */
+export class ModelUnavailableError extends DgaEdgeError {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number) {
+    super('model_unavailable', message, 503, { 'Retry-After': String(retryAfterSeconds) });
+    this.name = 'ModelUnavailableError';
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

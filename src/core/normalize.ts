@@ -1,5 +1,6 @@
 import { parse } from 'tldts';
 import tr46 from 'tr46';
+import { describeValue } from './describe-value.js';
 import { DYNAMIC_DNS_SUFFIXES } from './dynamic-dns-suffixes.js';
 import { InvalidDomainError } from './errors.js';
 import { isProviderAssignedSuffix } from './provider-assigned-suffixes.js';
@@ -49,7 +50,7 @@ const UTS46_OPTIONS = {
  * Throws InvalidDomainError with a message saying what is wrong.
  */
 export function normalizeDomain(input: string): NormalizedDomain {
-  if (typeof input !== 'string') throw new InvalidDomainError('domain must be a string');
+  if (typeof input !== 'string') throw new InvalidDomainError(`domain must be a string, got ${describeValue(input)}`);
   if (input.length > MAX_INPUT_CHARS) {
     throw new InvalidDomainError(`domain is longer than ${MAX_INPUT_CHARS} characters`);
   }

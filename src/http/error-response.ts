@@ -17,7 +17,7 @@ export function errorResponse(c: Context, status: number, code: ErrorCode, messa
  * generic 500 that reveals nothing about internals.
  */
 export function handleError(error: Error, c: Context) {
-  if (error instanceof DgaEdgeError) return errorResponse(c, error.status, error.code, error.message);
+  if (error instanceof DgaEdgeError) return errorResponse(c, error.status, error.code, error.message, error.headers);
   console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}:`, error);
   return errorResponse(c, 500, 'internal_error', 'internal error; the request was not processed');
 }

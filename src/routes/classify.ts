@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { isClassificationError, type ClassifyTimings } from '../core/classifier.js';
+import { readBoundedText } from '../http/bounded-body.js';
 import { errorResponse } from '../http/error-response.js';
 import { parseFamiliesParam } from '../http/families-param.js';
 import { edgeCache } from '../http/edge-cache.js';
 import type { AppEnv } from '../http/env.js';
 import { setUnits } from '../http/metering.js';
+import { requireJson } from '../http/json-content-type.js';
 import { allowOnly } from '../http/method-not-allowed.js';
 
 /**
@@ -45,23 +46,13 @@ export function classifyRoutes(): Hono<AppEnv> {
 
   app.post(
     '/v1/classify',
-    async (c, next) => {
-      const type = c.req.header('content-type') ?? '';
-      if (!/^application\/json\s*(;|$)/i.test(type)) {
-        return errorResponse(c, 415, 'unsupported_media_type', `expected Content-Type: application/json, got "${type || 'none'}"`);
-      }
-      return next();
-    },
-    (c, next) =>
-      bodyLimit({
-        maxSize: c.var.config.maxBodyBytes,
-        onError: (ctx) =>
-          errorResponse(ctx, 413, 'payload_too_large', `request body is larger than ${c.var.config.maxBodyBytes} bytes`),
-      })(c, next),
+    requireJson,
     async (c) => {
+      // Read with a byte limit that holds with or without Content-Length (413 payload_too_large).
+      const text = await readBoundedText(c.req.raw, c.var.config.maxBodyBytes);
       let body: unknown;
       try {
-        body = JSON.parse(await c.req.text());
+        body = JSON.parse(text);
       } catch {
         return errorResponse(c, 400, 'invalid_json', 'request body is not valid JSON');
       }

@@ -60,6 +60,10 @@ export async function withPrecompiledWasm<T>(
   };
   const patched = async function instantiate(source: unknown, imports?: WebAssembly.Imports) {
     if (module && isPlaceholder(source)) {
+      // ORT's glue never settles when handed a module that is not its own: fail clearly instead.
+      if (!WebAssembly.Module.exports(module).some((e) => e.kind === 'function')) {
+        throw new Error('the wasm module handed to onnxruntime-web exports no functions: it is not ORT\'s wasm');
+      }
       // Given a Module, instantiate() resolves to an Instance; ORT passed bytes and expects the
       // { module, instance } pair that form returns.
       const instance = await original(module, imports);

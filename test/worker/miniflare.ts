@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Miniflare, type MiniflareOptions } from 'miniflare';
 import { inject } from 'vitest';
@@ -12,6 +12,7 @@ export const DEFAULT_VARS = {
   CACHE_TTL_SECONDS: '0',
   AUTH: 'off',
   ANON_RATE_PER_MIN: '0',
+  CORS_ORIGINS: '*',
 };
 
 /** The Durable Objects of wrangler.toml (SQLite-backed, as its [[migrations]] declare). */
@@ -28,25 +29,34 @@ const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data'> = {
 };
 
 /**
+ * Replaces the contents of bundle modules, for fault tests: called with each module's file name (e.g.
+ * "<hash>-dga.onnx") and its real bytes; returns the bytes to load instead, or undefined to keep them.
+ */
+export type ModuleOverride = (file: string, bytes: Uint8Array) => Uint8Array | undefined;
+
+/**
  * Starts the wrangler-built bundle in workerd, with the Durable Objects in memory unless `options` says
  * otherwise (e.g. `durableObjectsPersist: dir` to keep them across restarts). The modules are listed
  * explicitly: Miniflare given the bundle as a scriptPath trips over an unused dynamic import() in ORT's
  * bundle (NOTES.md). `options` are further Miniflare worker options (kvNamespaces, outboundService,
- * serviceBindings, ...).
+ * serviceBindings, ...); `override` swaps module contents (fault tests).
  */
-export async function startWorker(vars: Record<string, string> = {}, options: Partial<MiniflareOptions> = {}) {
-  return startBundle(inject('bundleDir'), { ...DEFAULT_VARS, ...vars }, { durableObjects: DURABLE_OBJECTS, ...options });
+export async function startWorker(vars: Record<string, string> = {}, options: Partial<MiniflareOptions> = {}, override?: ModuleOverride) {
+  return startBundle(inject('bundleDir'), { ...DEFAULT_VARS, ...vars }, { durableObjects: DURABLE_OBJECTS, ...options }, override);
 }
 
 /** Starts any wrangler-built bundle (entry index.js) in workerd with the given bindings. */
-export async function startBundle(dir: string, bindings: Record<string, string>, options: Partial<MiniflareOptions> = {}) {
+export async function startBundle(dir: string, bindings: Record<string, string>, options: Partial<MiniflareOptions> = {}, override?: ModuleOverride) {
   const files = (await readdir(dir)).filter((f) => Object.keys(MODULE_TYPES).some((ext) => f.endsWith(ext)));
   // The entry module must come first.
   files.sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
-  const modules = files.map((file) => ({
-    type: MODULE_TYPES[file.slice(file.lastIndexOf('.'))]!,
-    path: join(dir, file),
-  }));
+  const modules = await Promise.all(
+    files.map(async (file) => {
+      const module = { type: MODULE_TYPES[file.slice(file.lastIndexOf('.'))]!, path: join(dir, file) };
+      const contents = override ? override(file, new Uint8Array(await readFile(module.path))) : undefined;
+      return contents === undefined ? module : { ...module, contents };
+    }),
+  );
   return new Miniflare({
     modules,
     modulesRoot: dir,
