@@ -3,14 +3,15 @@ import { DgaEdgeError } from './core/errors.js';
 import { parsePlans, type Plans } from './core/plans.js';
 
 /**
- * Which export of the model serves: the float original (default) or int8 weights (smaller). int8 becomes
- * the default only while it meets the accuracy target against float (test/unit/parity.test.ts checks this).
+ * Which export of the model serves: int8 weights (default; a third of the size) or the float original.
+ * int8 is the default only while it meets the accuracy target against float (test/unit/parity.test.ts
+ * checks this); the model is trained quantization-aware, so the two give the same scores.
  */
 export type ModelPrecision = 'int8' | 'float';
 
 /** Worker settings, from wrangler `[vars]` (all strings there), parsed and checked once per isolate. */
 export interface AppConfig {
-  /** MODEL_PRECISION, default "float". */
+  /** MODEL_PRECISION, default "int8". */
   modelPrecision: ModelPrecision;
   /** Most names accepted in one POST /v1/classify. MAX_BATCH, default 1000. */
   maxBatch: number;
@@ -83,10 +84,10 @@ function integer(name: string, raw: string | undefined, fallback: number, min: n
   return value;
 }
 
-/** MODEL_PRECISION: "float" (default) or "int8"; throws on anything else. */
+/** MODEL_PRECISION: "int8" (default) or "float"; throws on anything else. */
 export function parseModelPrecision(raw: string | undefined): ModelPrecision {
-  if (raw === undefined || raw === '' || raw === 'float') return 'float';
-  if (raw === 'int8') return 'int8';
+  if (raw === undefined || raw === '' || raw === 'int8') return 'int8';
+  if (raw === 'float') return 'float';
   throw new DgaEdgeError('internal_error', `configuration: MODEL_PRECISION=${raw} must be "int8" or "float"`, 500);
 }
 

@@ -20,13 +20,13 @@ const MODEL_RETRY_SECONDS = 60;
 const MODEL_LOAD_TIMEOUT_SECONDS = 10;
 
 // The precision must be known while the module evaluates (the session is built then), so it is read from
-// `env` of cloudflare:workers here. A bad value falls back to float for loading; every request then answers
+// `env` of cloudflare:workers here. A bad value falls back to the default for loading; every request then answers
 // 500 with the configuration error (parseConfig), which is where deployment mistakes are reported.
 let precision: ModelPrecision;
 try {
   precision = parseModelPrecision((env as ConfigVars).MODEL_PRECISION);
 } catch {
-  precision = 'float';
+  precision = parseModelPrecision(undefined);
 }
 
 let sessionsCreated = 0;

@@ -376,7 +376,17 @@ function trainingSection(m: ModelMetadata): string {
   if (typeof cmd === 'string') lines.push(`Command:\n\n\`\`\`sh\n${cmd}\n\`\`\``);
   const facts: string[] = [];
   const wall = get(t, 'wallTimeSeconds');
-  if (typeof wall === 'number') facts.push(`wall time ${(wall / 60).toFixed(1)} min`);
+  const epochHistory = get(t, 'history');
+  const epochSeconds = Array.isArray(epochHistory) ? epochHistory.reduce((sum: number, h) => sum + Number((h as { seconds?: number }).seconds ?? 0), 0) : undefined;
+  const cmdText = typeof cmd === 'string' ? cmd : '';
+  if (typeof wall === 'number') {
+    // A resumed run's wall time covers only its own epochs; the history covers all of them.
+    facts.push(
+      cmdText.includes('--resume') && epochSeconds
+        ? `wall time ${(wall / 60).toFixed(1)} min for this resumed run; ${(epochSeconds / 60).toFixed(1)} min of training over all ${Array.isArray(epochHistory) ? epochHistory.length : '?'} epochs (sum of the epoch times below)`
+        : `wall time ${(wall / 60).toFixed(1)} min`,
+    );
+  }
   const epochs = get(t, 'epochs');
   if (typeof epochs === 'number') facts.push(`${epochs} epochs`);
   const backend = get(t, 'backend');
@@ -437,7 +447,7 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
     [
       `- Architecture: embedding ${a.embeddingDim} -> ${a.cell.toUpperCase()} ${a.units} units (recurrent activation ${a.recurrentActivation}) -> dropout ${a.dropout} (training only) -> dense 1 with sigmoid (score)${m.families ? ` and dense ${m.families.length} with softmax (family)` : ''}.`,
       `- Parameters: ${int(params.total)} (embedding ${int(params.embedding)}, LSTM ${int(params.lstm)}, dense ${int(params.dense)}).` +
-        (options.onnxBytes ? ` ONNX file ${(options.onnxBytes / 1024).toFixed(1)} KiB (float32).` : ''),
+        (options.onnxBytes ? ` ONNX file evaluated: ${(options.onnxBytes / 1024).toFixed(1)} KiB.` : ''),
       `- Outputs: \`${m.onnx.score}\` (probability of DGA) and \`${m.onnx.logit}\` (its logit)` +
         (m.families ? `; family head \`${m.onnx.family}\` over ${m.families.length} classes.` : '; no family head.'),
       `- Input pre-processing (src/core/normalize.ts, src/core/encode.ts, shared by training and serving): trim, lowercase, strip one trailing dot, ` +
@@ -445,7 +455,7 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
         `included, plus known dynamic-DNS suffixes), score the label left of the public suffix. Characters map to indices 1..${m.vocabulary.length} of ` +
         `\`${m.vocabulary}\`; labels are pre-padded with 0 to ${m.maxLength} characters (longer labels keep their first ${m.maxLength}).`,
       `- Decision threshold: score >= ${prob(m.threshold)} (metadata.json; chosen on validation benign names, overridable per deployment).`,
-      `- Runtime: ONNX (\`model/dga.onnx\`) on onnxruntime-web (WASM) in Cloudflare Workers and Node; tfjs LayersModel (\`model/tfjs/\`) is the training artefact.`,
+      `- Runtime: ONNX on onnxruntime-web (WASM) in Cloudflare Workers and Node: \`model/dga.int8.onnx\` (int8 weights, served by default) or \`model/dga.onnx\` (float, \`MODEL_PRECISION=float\`); the tfjs LayersModel (\`model/tfjs/\`) is the training artefact.`,
     ].join('\n'),
   );
 

@@ -12,8 +12,8 @@ in input order: {"domain","name","scored","score","dga"}, or {"domain","error":{
 line that is not a valid domain name. Same model and pre-processing as the HTTP API.
 
 Options:
-  --precision P      float (default: ${MODEL_PATHS.float})
-                     or int8 (${MODEL_PATHS.int8})
+  --precision P      int8 (default: ${MODEL_PATHS.int8})
+                     or float (${MODEL_PATHS.float})
   --model PATH       another ONNX model file (overrides --precision)
   --metadata PATH    model metadata (default: ${DEFAULT_METADATA_PATH})
   --threshold X      score at or above which "dga" is true (default: the model's)
@@ -52,7 +52,7 @@ export async function main(argv: string[], io = { stdin: process.stdin, stdout: 
       allowPositionals: true,
       options: {
         model: { type: 'string' },
-        precision: { type: 'string', default: 'float' },
+        precision: { type: 'string', default: 'int8' },
         metadata: { type: 'string' },
         threshold: { type: 'string' },
         batch: { type: 'string', default: '2048' },

@@ -8,12 +8,12 @@ import { createOnnxScorer, scorerOptionsFrom } from './onnx-scorer.js';
 
 /** The project root (where package.json and model/ live), found from this file's location. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** The shipped exports of the model, by precision; float serves by default, as in the Worker. */
+/** The shipped exports of the model, by precision; int8 serves by default, as in the Worker. */
 export const MODEL_PATHS = {
   int8: join(PROJECT_ROOT, 'model', 'dga.int8.onnx'),
   float: join(PROJECT_ROOT, 'model', 'dga.onnx'),
 } as const;
-export const DEFAULT_MODEL_PATH = MODEL_PATHS.float;
+export const DEFAULT_MODEL_PATH = MODEL_PATHS.int8;
 export const DEFAULT_METADATA_PATH = join(PROJECT_ROOT, 'model', 'metadata.json');
 
 /** Path of ORT's wasm binary inside the installed onnxruntime-web package. */
@@ -24,7 +24,7 @@ export function ortWasmPath(): string {
 }
 
 export interface NodeClassifierOptions {
-  /** Which shipped export to load (default float); ignored when modelPath is given. */
+  /** Which shipped export to load (default int8); ignored when modelPath is given. */
   precision?: keyof typeof MODEL_PATHS;
   modelPath?: string;
   metadataPath?: string;
@@ -41,7 +41,7 @@ export async function readMetadata(path = DEFAULT_METADATA_PATH): Promise<ModelM
  * WASM backend as the Worker, with the wasm read from node_modules.
  */
 export async function loadNodeClassifier(options: NodeClassifierOptions = {}): Promise<Classifier> {
-  const modelPath = options.modelPath ?? MODEL_PATHS[options.precision ?? 'float'];
+  const modelPath = options.modelPath ?? MODEL_PATHS[options.precision ?? 'int8'];
   const metadata = await readMetadata(options.metadataPath ?? DEFAULT_METADATA_PATH);
   const [model, wasm] = await Promise.all([readFile(modelPath), readFile(ortWasmPath())]);
   const scorer = await createOnnxScorer({
@@ -49,6 +49,6 @@ export async function loadNodeClassifier(options: NodeClassifierOptions = {}): P
     wasm,
     ...scorerOptionsFrom(metadata),
   });
-  const variant = options.modelPath ? undefined : (options.precision ?? 'float');
+  const variant = options.modelPath ? undefined : (options.precision ?? 'int8');
   return createClassifier({ metadata, scorer, threshold: options.threshold, variant });
 }

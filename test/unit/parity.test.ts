@@ -174,13 +174,12 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
     expect(worst).toBeLessThanOrEqual(1e-6);
   });
 
-  // Issue 4's target for int8 is |score diff| <= 0.01 and >= 99.9% same decisions. The model trained
-  // 2026-11-28 misses it with per-channel int8 (0.068, 99.79%: it is steep around its 0.9977 threshold), so
-  // float serves by default and int8 stays an opt-in export held to the looser, documented bounds below.
+  // Issue 4's target for int8: |score diff| <= 0.01 and >= 99.9% same decisions. Plain rounding of the
+  // float-trained model missed it (0.068, 99.79%: the model is steep around its threshold); the shipped
+  // model is trained quantization-aware (scripts/lib/fake-quantize.ts), so int8 meets it and serves.
   const INT8_TARGET = { maxScoreDiff: 0.01, sameDecision: 0.999 };
-  const INT8_OPT_IN_BOUNDS = { maxScoreDiff: 0.1, sameDecision: 0.995 };
 
-  it('int8 ONNX stays within its documented bounds of the float model (0.1, >= 99.5% same decisions)', () => {
+  it('int8 ONNX meets the target against the float model (|score diff| <= 0.01, >= 99.9% same decisions)', () => {
     const c = compareOutputs(floatOut, int8Out, metadata.threshold);
     console.info(
       `int8 (${DEFAULT_INT8_SCHEME}) vs float over ${c.count} names: max |score diff| ${c.maxScoreDiff.toExponential(3)} ("${names[c.worst]}"), ` +
@@ -190,8 +189,8 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
         `; ${int8Bytes.length} vs ${floatBytes.length} bytes`,
     );
     expect(c.nonFinite).toBe(false);
-    expect(c.maxScoreDiff).toBeLessThanOrEqual(INT8_OPT_IN_BOUNDS.maxScoreDiff);
-    expect(c.sameDecision).toBeGreaterThanOrEqual(INT8_OPT_IN_BOUNDS.sameDecision);
+    expect(c.maxScoreDiff).toBeLessThanOrEqual(INT8_TARGET.maxScoreDiff);
+    expect(c.sameDecision).toBeGreaterThanOrEqual(INT8_TARGET.sameDecision);
     if (c.familyArgmaxAgreement !== undefined) expect(c.familyArgmaxAgreement).toBeGreaterThanOrEqual(0.99);
   });
 

@@ -230,8 +230,8 @@ describe('deployment settings', () => {
     expect(model.threshold).toBe(0);
   });
 
-  it('serve the float model by default and the int8 one with MODEL_PRECISION=int8', async () => {
-    const int8 = await startWorker({ MODEL_PRECISION: 'int8' });
+  it('serve the int8 model by default and the float one with MODEL_PRECISION=float', async () => {
+    const float = await startWorker({ MODEL_PRECISION: 'float' });
     try {
       const domains = ['xjwqkzpvbn.net', 'google.com', 'ultraxupoship.org', 'wikipedia.org'];
       const ask = async (mf: Miniflare) => {
@@ -242,15 +242,15 @@ describe('deployment settings', () => {
         });
         return ((await res.json()) as any).results as { score: number; dga: boolean }[];
       };
-      const [q, f] = [await ask(int8), await ask(mf)];
-      expect(((await (await int8.dispatchFetch(`${BASE}/v1/model`)).json()) as any).precision).toBe('int8');
-      expect(((await (await mf.dispatchFetch(`${BASE}/v1/model`)).json()) as any).precision).toBe('float');
+      const [q, f] = [await ask(mf), await ask(float)];
+      expect(((await (await mf.dispatchFetch(`${BASE}/v1/model`)).json()) as any).precision).toBe('int8');
+      expect(((await (await float.dispatchFetch(`${BASE}/v1/model`)).json()) as any).precision).toBe('float');
       q.forEach((r, i) => {
-        expect(Math.abs(r.score - f[i]!.score)).toBeLessThan(0.1); // the int8 export's documented bound
+        expect(Math.abs(r.score - f[i]!.score)).toBeLessThanOrEqual(0.01); // issue 4's int8 target
+        expect(r.dga).toBe(f[i]!.dga);
       });
-      expect(q.some((r, i) => r.score !== f[i]!.score)).toBe(true);
     } finally {
-      await int8.dispose();
+      await float.dispose();
     }
   });
 

@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 
 /** The [vars] of wrangler.toml; tests override single values to exercise limits cheaply. */
 export const DEFAULT_VARS = {
-  MODEL_PRECISION: 'float',
+  MODEL_PRECISION: 'int8',
   MAX_BATCH: '1000',
   MAX_BODY_BYTES: '524288',
   LRU_SIZE: '10000',
