@@ -271,3 +271,38 @@ describe('/dns-query with DOH_BLOCK_MODE=null and an upstream that refuses conne
     expect(ede!.text).toMatch(/unreachable/);
   });
 });
+
+describe('/dns-query/<key> with AUTH=on: keyed, metered DoH', () => {
+  const ADMIN_TOKEN = 'doh-admin-token-0123456789';
+  let mf: Miniflare;
+  let key: string;
+  let id: string;
+  const admin = async (path: string, init: RequestInit = {}) =>
+    (await mf.dispatchFetch(`${BASE}/v1/admin${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' } } as never)).json() as Promise<any>;
+
+  beforeAll(async () => {
+    mf = await startWorker(
+      { AUTH: 'on', ADMIN_TOKEN, DOH_UPSTREAM: UPSTREAM, DOH_UPSTREAM_TIMEOUT_MS: '300' },
+      { kvNamespaces: ['DNS_LISTS'], outboundService: (request: Request) => fakeUpstreamFetch(request) } as never,
+    );
+    ({ key, id } = await admin('/keys', { method: 'POST', body: JSON.stringify({ plan: 'pro', label: 'doh' }) }));
+  });
+  afterAll(async () => {
+    await mf?.dispose();
+  });
+
+  it('charges one unit per question of a blocked or forwarded answer, nothing for SERVFAIL or refusals', async () => {
+    const blocked = await get(mf, query([{ name: DGA_NAME }], 1), `/dns-query/${key}`);
+    expect(rcodeOf(expectDnsAnswer(blocked))).toBe(3);
+    expect(blocked.headers.get('x-units-charged')).toBe('1');
+    const forwarded = await post(mf, query([{ name: BENIGN_NAME }], 2), `/dns-query/${key}`);
+    expect(rcodeOf(expectDnsAnswer(forwarded))).toBe(0);
+    expect(forwarded.headers.get('x-units-charged')).toBe('1');
+    const failed = await post(mf, query([{ name: 'upstream-http500.example.com' }], 3), `/dns-query/${key}`);
+    expect(rcodeOf(expectDnsAnswer(failed))).toBe(2); // SERVFAIL: the upstream's failure is not billed
+    expect(failed.headers.get('x-units-charged')).toBe('0');
+    expectError(await get(mf, query([{ name: BENIGN_NAME }], 4)), 401, 'missing_api_key');
+    expectError(await get(mf, query([{ name: BENIGN_NAME }], 5), '/dns-query/dga_live_not-a-real-key'), 401, 'invalid_api_key');
+    expect((await admin(`/keys/${id}/usage`)).units).toBe(2);
+  });
+});
