@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DgaEdgeError, type ErrorCode } from '../core/errors.js';
+import { pathForLog } from './auth.js';
 
 /** The one error envelope every HTTP error uses: `{ "error": { "code", "message" } }`. */
 export interface ErrorEnvelope {
@@ -18,6 +19,6 @@ export function errorResponse(c: Context, status: number, code: ErrorCode, messa
  */
 export function handleError(error: Error, c: Context) {
   if (error instanceof DgaEdgeError) return errorResponse(c, error.status, error.code, error.message, error.headers);
-  console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}:`, error);
+  console.error(`unhandled error on ${c.req.method} ${pathForLog(new URL(c.req.url).pathname)}:`, error);
   return errorResponse(c, 500, 'internal_error', 'internal error; the request was not processed');
 }
