@@ -27,14 +27,15 @@ function junk(length: number): Uint8Array {
   return bytes;
 }
 
-const isFloatModel = (file: string) => file.endsWith('.onnx') && !file.endsWith('.int8.onnx');
+/** The file the Worker serves by default (MODEL_PRECISION=int8). */
+const isServedModel = (file: string) => file.endsWith('.int8.onnx');
 // lines: the log lines expected, one for the start-up attempt and one for the first request's retry. (An
 // attempt that never settles, which the empty module caused before wasm-handoff.ts checked for it, is ended
 // by the gate's deadline: test/unit/model-load-gate.test.ts.)
 const FAULTS: { name: string; override: ModuleOverride; lines: RegExp[] }[] = [
-  { name: 'model file missing (empty module)', override: (file) => (isFloatModel(file) ? new Uint8Array(0) : undefined), lines: [/attempt 1; next attempt on the first request; until then requests get 503\): \S/, /attempt 2; next attempt in 60 s; until then requests get 503\): \S/] },
-  { name: 'model file corrupt (4 KiB of random bytes)', override: (file) => (isFloatModel(file) ? junk(4096) : undefined), lines: [/attempt 1; next attempt on the first request; until then requests get 503\): \S/, /attempt 2; next attempt in 60 s; until then requests get 503\): \S/] },
-  { name: 'model file truncated (first half of the real file)', override: (file, bytes) => (isFloatModel(file) ? bytes.slice(0, bytes.length >> 1) : undefined), lines: [/attempt 1; next attempt on the first request; until then requests get 503\): \S/, /attempt 2; next attempt in 60 s; until then requests get 503\): \S/] },
+  { name: 'model file missing (empty module)', override: (file) => (isServedModel(file) ? new Uint8Array(0) : undefined), lines: [/attempt 1; next attempt on the first request; until then requests get 503\): \S/, /attempt 2; next attempt in 60 s; until then requests get 503\): \S/] },
+  { name: 'model file corrupt (4 KiB of random bytes)', override: (file) => (isServedModel(file) ? junk(4096) : undefined), lines: [/attempt 1; next attempt on the first request; until then requests get 503\): \S/, /attempt 2; next attempt in 60 s; until then requests get 503\): \S/] },
+  { name: 'model file truncated (first half of the real file)', override: (file, bytes) => (isServedModel(file) ? bytes.slice(0, bytes.length >> 1) : undefined), lines: [/attempt 1; next attempt on the first request; until then requests get 503\): \S/, /attempt 2; next attempt in 60 s; until then requests get 503\): \S/] },
   { name: "ORT's wasm fails to start (a valid wasm module that exports nothing)", override: (file) => (file.endsWith('.wasm') ? EMPTY_WASM_MODULE : undefined), lines: [/attempt 1; next attempt on the first request; until then requests get 503\): \S/, /attempt 2; next attempt in 60 s; until then requests get 503\): \S/] },
   {
     name: "ORT's wasm fails to start (a foreign wasm module)",
@@ -103,7 +104,7 @@ describe.each(FAULTS)('with a fault: $name', ({ name, override, lines: expected 
     // One line per load attempt (start-up, first request's retry); none for the 23 requests after.
     expect(logged, lines.join('\n')).toHaveLength(expected.length);
     logged.forEach((line, i) => {
-      expect(line).toMatch(/model_unavailable: loading model\/dga\.onnx \(float\) failed \(attempt \d/);
+      expect(line).toMatch(/model_unavailable: loading model\/dga\.int8\.onnx \(int8\) failed \(attempt \d/);
       expect(line).toMatch(expected[i]!);
     });
     expect(elapsed).toBeLessThan(25_000); // no hang: 24 answers in seconds (10 s of them the load deadline)
