@@ -1,5 +1,7 @@
+import rocSvg from '../model/roc.svg';
 import { createApp } from './app.js';
 import { workerClassifier, workerSessionInfo } from './worker-model.js';
 
-// The Worker: wiring only. Routes live in src/routes, the model adapter in src/runtime.
-export default createApp({ classifier: workerClassifier, sessionInfo: workerSessionInfo });
+// The Worker: wiring only. Routes live in src/routes, the model adapter in src/runtime, the page in src/page.
+// The ROC plot arrives as text through wrangler's "Text" rule for .svg (wrangler.toml).
+export default createApp({ classifier: workerClassifier, sessionInfo: workerSessionInfo, rocSvg });

@@ -6,10 +6,11 @@ import { inject } from 'vitest';
 /** The [vars] of wrangler.toml; tests override single values to exercise limits cheaply. */
 export const DEFAULT_VARS = { MODEL_PRECISION: 'float', MAX_BATCH: '1000', MAX_BODY_BYTES: '524288', LRU_SIZE: '10000', CACHE_TTL_SECONDS: '0' };
 
-const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data'> = {
+const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data' | 'Text'> = {
   '.js': 'ESModule',
   '.wasm': 'CompiledWasm',
   '.onnx': 'Data',
+  '.svg': 'Text',
 };
 
 /**
