@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests of the pure core, scripts and CLI in Node; integration tests that run the real
-// Worker bundle (built by wrangler, with the committed model) inside workerd through Miniflare.
+// Three projects: unit tests of the pure core, scripts and CLI in Node; integration tests that run the real
+// Worker bundle (built by wrangler, with the committed model) inside workerd through Miniflare; and the page
+// in a real browser (Debian's Chromium through playwright-core) against `wrangler dev`.
 export default defineConfig({
   test: {
     projects: [
@@ -24,6 +25,16 @@ export default defineConfig({
           globalSetup: ['test/worker/build-bundle.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          root: '.',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
         },
       },
     ],

@@ -40,7 +40,7 @@ function modelCard(card: CardSummary, threshold: number, hasRoc: boolean): Html 
 <dt>Architecture</dt><dd>${card.architecture} (${count(card.parameters)} parameters)</dd>
 <dt>Threshold in force</dt><dd>${threshold.toFixed(5)}${threshold === card.threshold ? ' (the model’s)' : ` (the model’s is ${card.threshold.toFixed(5)})`}</dd>
 <dt>Test split</dt><dd>${count(test.benign)} benign and ${count(test.dga)} DGA names never seen in training</dd>
-<dt>ROC AUC</dt><dd>${test.auc.toFixed(4)}</dd>
+<dt>ROC AUC</dt><dd>${test.auc}</dd>
 ${test.operatingPoints.map(
   (p) => html`<dt>Detection at FPR ${FPR_WORDS[p.target] ?? p.target}</dt><dd>${pct(p.tpr)} of DGA names</dd>`,
 )}
@@ -54,7 +54,7 @@ The full card (data, training, per-family figures) is <code>model/CARD.md</code>
 ${
   hasRoc
     ? html`<figure>
-<img src="/roc.svg" width="720" height="582" alt="ROC curve of ${card.id} ${card.version} on its test split: detection rate against false-positive rate on a log scale; AUC ${test.auc.toFixed(4)}.">
+<img src="/roc.svg" width="720" height="582" alt="ROC curve of ${card.id} ${card.version} on its test split: detection rate against false-positive rate on a log scale; AUC ${test.auc}.">
 <figcaption>ROC curve on the test split (false-positive rate on a log scale).</figcaption>
 </figure>`
     : ''
@@ -97,7 +97,7 @@ export function homePage(options: HomePageOptions): Html {
 <p id="status" class="status" role="status" aria-live="polite"></p>
 <table id="results" hidden>
 <caption>Results, in input order</caption>
-<thead><tr><th scope="col">Name (scored part highlighted)</th><th scope="col">DGA score</th><th scope="col">Verdict</th><th scope="col">Top families (if DGA)</th></tr></thead>
+<thead><tr><th scope="col">Name (scored part highlighted)</th><th scope="col">DGA score</th><th scope="col">Verdict</th><th scope="col">Top families (probability if DGA)</th></tr></thead>
 <tbody></tbody>
 </table>
 </section>

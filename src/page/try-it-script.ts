@@ -30,7 +30,8 @@ export const TRY_IT_SCRIPT = String.raw`
     status.className = isError ? 'status error' : 'status';
   }
   function formatScore(score) {
-    return score >= 0.99 ? score.toFixed(5) : score.toFixed(4);
+    // Scores crowd near 1 and the threshold is steep: show a fifth decimal up there.
+    return score >= 0.95 ? score.toFixed(5) : score.toFixed(4);
   }
   function percent(p) {
     return (p * 100).toFixed(1) + '%';
@@ -95,7 +96,7 @@ export const TRY_IT_SCRIPT = String.raw`
     var familyCell = el('td');
     var list = item.families || (item.family ? [item.family] : []);
     if (list.length) {
-      var ul = el('ul', 'families');
+      var ul = el('ul', item.dga ? 'families' : 'families if-dga');
       list.forEach(function (f) { ul.appendChild(el('li', '', f.name + ' ' + percent(f.probability))); });
       familyCell.appendChild(ul);
     } else {
