@@ -111,7 +111,7 @@ export function docsPage(doc: OpenApiDocument): Html {
     METHODS.filter((m) => item[m]).map((m) => ({ method: m, path, op: item[m]! })),
   );
   const schemas = Object.entries(doc.components?.schemas ?? {});
-  const body = html`<h2>${doc.info.title} ${doc.info.version}</h2>
+  const body = html`<h2>${doc.info.title} HTTP API, version ${doc.info.version}</h2>
 <p>${inlineText(doc.info.description)}</p>
 <p>Server: ${(doc.servers ?? []).map((s, i) => html`${i > 0 ? ', ' : ''}<code>${s.url}</code>`)}. This page is generated from the
 OpenAPI ${doc.openapi} document at <a href="/openapi.json">/openapi.json</a>, which is generated from the schemas that validate requests.</p>

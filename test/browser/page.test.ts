@@ -38,7 +38,9 @@ beforeAll(async () => {
     timeout: 60_000,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-default-apps', '--disable-extensions'],
   });
+  console.log(`browser test: Chromium ${browser.version()} (${CHROMIUM}) against wrangler dev at ${server.url}`);
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   context.setDefaultTimeout(20_000);
   page = await context.newPage();
   const origin = new URL(server.url).origin;
@@ -133,6 +135,12 @@ describe('the page in Chromium, served by wrangler dev', () => {
     expect(await page.locator('#curl-get').textContent()).toBe(`curl '${server!.url}/v1/classify?domain=xjwqkzpvbn.net&families=3'`);
     expect(await page.locator('#dig').textContent()).toContain(`@127.0.0.1 -p ${new URL(server!.url).port}`);
     expect(await page.locator('button.copy:visible').count()).toBeGreaterThanOrEqual(4);
+    const copy = page.locator('button[data-copy="curl-post"]');
+    await copy.click();
+    await expect.poll(() => copy.textContent()).toBe('Copied');
+    const copied = await page.evaluate(() => (globalThis as any).navigator.clipboard.readText());
+    expect(copied).toBe(await page.locator('#curl-post').textContent());
+    expect(copied).toContain(`curl -X POST '${server!.url}/v1/classify'`);
   });
 
   it('saves a screenshot of the page with results', async () => {
@@ -140,6 +148,7 @@ describe('the page in Chromium, served by wrangler dev', () => {
     await mkdir('test/.artifacts', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
+    console.log(`browser test: screenshot of the page with ${NAMES.length} results saved to ${SCREENSHOT}`);
     // `UPDATE_SCREENSHOT=1 npm test` refreshes the committed one that the README shows.
     if (process.env.UPDATE_SCREENSHOT) await copyFile(SCREENSHOT, 'docs/page.png');
   });
