@@ -75,8 +75,8 @@ ${snippet('curl-get', 'One name, with its top 3 families', `curl '${base}/v1/cla
 ${snippet('curl-post', `A batch (up to ${count(maxBatch)} names), answered in order`, `curl -X POST '${base}/v1/classify' \\\n  -H 'content-type: application/json' \\\n  -d '${batch}'`)}
 ${snippet('curl-model', 'The model in service and its threshold', `curl '${base}/v1/model'`)}
 <h3>DNS over HTTPS</h3>
-<p>As a DNS filter (RFC 8484 at <code>/dns-query</code>, POST and GET): names the model flags are refused, the rest are
-resolved upstream. dig speaks DoH over HTTP/2, which Cloudflare’s edge provides in production.</p>
+<p>As a DNS filter: DNS over HTTPS (RFC 8484) at <code>/dns-query</code>, POST and GET, with the model screening the
+queried names. dig speaks DoH over HTTP/2, which Cloudflare’s edge provides in production.</p>
 ${snippet('dig', 'DoH with dig (POST, then GET)', digLines(origin))}
 </section>`;
 }

@@ -131,6 +131,16 @@ describe('the page in Chromium, served by wrangler dev', () => {
     expect(await img.evaluate((el: any) => el.complete && el.naturalWidth)).toBeGreaterThan(100);
   });
 
+  it('saves a screenshot of the page with results', async () => {
+    await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
+    await mkdir('test/.artifacts', { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+    console.log(`browser test: screenshot of the page with ${NAMES.length} results saved to ${SCREENSHOT}`);
+    // `UPDATE_SCREENSHOT=1 npm test` refreshes the committed one that the README shows.
+    if (process.env.UPDATE_SCREENSHOT) await copyFile(SCREENSHOT, 'docs/page.png');
+  });
+
   it('builds usage lines from its own origin and reveals copy buttons', async () => {
     expect(await page.locator('#curl-get').textContent()).toBe(`curl '${server!.url}/v1/classify?domain=xjwqkzpvbn.net&families=3'`);
     expect(await page.locator('#dig').textContent()).toContain(`@127.0.0.1 -p ${new URL(server!.url).port}`);
@@ -141,16 +151,6 @@ describe('the page in Chromium, served by wrangler dev', () => {
     const copied = await page.evaluate(() => (globalThis as any).navigator.clipboard.readText());
     expect(copied).toBe(await page.locator('#curl-post').textContent());
     expect(copied).toContain(`curl -X POST '${server!.url}/v1/classify'`);
-  });
-
-  it('saves a screenshot of the page with results', async () => {
-    await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
-    await mkdir('test/.artifacts', { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    expect(existsSync(SCREENSHOT)).toBe(true);
-    console.log(`browser test: screenshot of the page with ${NAMES.length} results saved to ${SCREENSHOT}`);
-    // `UPDATE_SCREENSHOT=1 npm test` refreshes the committed one that the README shows.
-    if (process.env.UPDATE_SCREENSHOT) await copyFile(SCREENSHOT, 'docs/page.png');
   });
 
   it('renders hostile input as text, never as markup', async () => {
