@@ -84,6 +84,10 @@ const FLAGS: Record<string, FlagSpec> = {
   'threshold-fpr': { type: 'string', default: '0.001', help: 'pick the threshold at this false-positive rate on validation benign names' },
   id: { type: 'string', default: 'dga-lstm', help: 'model id in metadata.json' },
   version: { type: 'string', default: today(), help: 'model version in metadata.json' },
+  'quantization-aware': {
+    type: 'boolean',
+    help: 'train on the int8 grid values of the kernels the int8 export quantizes (straight-through estimator; scripts/lib/fake-quantize.ts), so the int8 ONNX matches float. With --resume from a float run, early stopping starts afresh',
+  },
   backend: { type: 'string', default: 'wasm', help: 'tfjs backend: wasm (fast) or cpu (reference, slow)' },
   help: { type: 'boolean', help: 'print this help' },
 };
@@ -236,6 +240,7 @@ async function main(): Promise<void> {
     id: values.id as string,
     version: values.version as string,
     backend: values.backend as string,
+    quantizationAware: values['quantization-aware'] === true,
   };
   if (cfg.backend !== 'wasm' && cfg.backend !== 'cpu') fail('--backend must be wasm or cpu');
   if (!['val_loss', 'val_score_loss', 'val_auc'].includes(cfg.monitor)) fail('--monitor must be val_score_loss, val_loss or val_auc');
@@ -347,6 +352,13 @@ async function main(): Promise<void> {
     model = ck.model;
     resume = { state: ck.state, bestWeights: ck.bestWeights };
     log(`train: resumed from ${ck.path} (epoch ${ck.state.epoch}, best ${JSON.stringify(ck.state.best)})`);
+    if (Boolean((ck.info as { quantizationAware?: boolean }).quantizationAware) !== cfg.quantizationAware) {
+      // Float and quantization-aware epochs are not comparable: the best float epoch would win early
+      // stopping and its weights (never trained on the int8 grid) would be restored. Start the count afresh.
+      for (const t of ck.bestWeights ?? []) t.dispose();
+      resume = { state: { ...ck.state, best: null, wait: 0, stopped: false }, bestWeights: null };
+      log(`train: ${cfg.quantizationAware ? 'quantization-aware' : 'float'} training from a ${cfg.quantizationAware ? 'float' : 'quantization-aware'} checkpoint: early stopping starts afresh`);
+    }
   } else {
     model = families ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight }) : createModel(modelOptions);
   }
@@ -367,8 +379,9 @@ async function main(): Promise<void> {
     minDelta: 0,
     familyLossWeight: cfg.familyLossWeight,
     checkpointDir,
-    checkpointInfo: { families, dataset: cfg.dataset, data: cfg.data, config: cfg },
+    checkpointInfo: { families, dataset: cfg.dataset, data: cfg.data, config: cfg, quantizationAware: cfg.quantizationAware },
     resume,
+    quantizationAware: cfg.quantizationAware,
     onBatchEnd: ({ epoch, batch, batchesPerEpoch, loss }) => {
       seen = (epoch - firstEpoch) * train.n + Math.min(train.n, (batch + 1) * cfg.batchSize);
       const now = performance.now();
@@ -479,6 +492,7 @@ async function main(): Promise<void> {
         oversampleMin: cfg.oversampleMin,
         monitor: cfg.monitor,
         patience: cfg.patience,
+        quantizationAware: cfg.quantizationAware,
       },
       wallTimeSeconds: Math.round((performance.now() - started) / 1000),
       trainSeconds: Math.round(trainSeconds),

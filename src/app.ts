@@ -5,12 +5,18 @@ import { DgaEdgeError } from './core/errors.js';
 import { parseConfig, type AppConfig } from './config.js';
 import type { AppEnv } from './http/env.js';
 import { errorResponse, handleError } from './http/error-response.js';
+import { keyFromDohPath } from './http/auth.js';
+import { metering } from './http/metering.js';
 import { openApiDocument } from './http/openapi-document.js';
 import { validationHook } from './http/validation-hook.js';
+import { adminRoutes } from './routes/admin.js';
 import { classifyRoutes } from './routes/classify.js';
+import { dnsQueryRoutes } from './routes/dns-query.js';
 import { healthRoutes, type SessionInfo } from './routes/health.js';
 import { modelRoutes } from './routes/model-info.js';
 import { siteRoutes } from './routes/site.js';
+import { usageRoutes } from './routes/usage.js';
+import { SECURITY_SCHEMES } from './schemas/common.js';
 
 export interface AppOptions {
   /** Resolves to this isolate's classifier; memoised by the caller. Rejections answer 503 model_unavailable. */
@@ -48,12 +54,20 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
     c.set('classifier', classifier);
     await next();
   });
-  app.use('/v1/*', withClassifier);
-  app.use('/healthz', withClassifier);
+  // AUTH=on: key, quota and rate checks come before the model, and each answer is charged before it leaves.
+  // DoH clients cannot send headers, so /dns-query/<key> carries the key in the path.
+  app.use('/v1/classify', metering());
+  app.use('/dns-query', metering());
+  app.use('/dns-query/:key', metering({ keyFromPath: keyFromDohPath }));
+  for (const path of ['/v1/classify', '/v1/model', '/healthz', '/dns-query', '/dns-query/*']) app.use(path, withClassifier);
 
   app.route('/', classifyRoutes());
   app.route('/', modelRoutes());
+  app.route('/', dnsQueryRoutes());
   app.route('/', healthRoutes(options.sessionInfo ?? (() => undefined)));
+  app.route('/', usageRoutes());
+  app.route('/', adminRoutes());
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
 
   // The document depends only on the registered routes, so it is generated once; the origin varies.
   let document: ReturnType<typeof openApiDocument> | undefined;

@@ -1,4 +1,6 @@
+import type { BlockMode } from './core/dns-message.js';
 import { DgaEdgeError } from './core/errors.js';
+import { parsePlans, type Plans } from './core/plans.js';
 
 /**
  * Which export of the model serves: the float original (default) or int8 weights (smaller). int8 becomes
@@ -23,6 +25,21 @@ export interface AppConfig {
    * miss costs a cache lookup and write, more than the model run, so it pays only when names repeat a lot.
    */
   cacheTtlSeconds: number;
+  /**
+   * AUTH: "on" requires an API key (or the anonymous tier) on /v1/classify and meters every classified name;
+   * "off" (default, and wrangler.toml's value for `npm start`) leaves the API open with no metering at all.
+   */
+  auth: boolean;
+  /** PLANS: JSON object of plan name -> limits; default DEFAULT_PLANS (free, pro, enterprise). */
+  plans: Plans;
+  /** ANON_RATE_PER_MIN: requests per minute per client IP without a key when AUTH is on; 0 (default) = off. */
+  anonRatePerMin: number;
+  /** The DoH resolver /dns-query forwards allowed queries to (wire format over POST). DOH_UPSTREAM. */
+  dohUpstream: string;
+  /** How /dns-query answers a blocked query. DOH_BLOCK_MODE, "nxdomain" (default) or "null". */
+  dohBlockMode: BlockMode;
+  /** Milliseconds to wait for the upstream before answering SERVFAIL. DOH_UPSTREAM_TIMEOUT_MS, default 2000. */
+  dohUpstreamTimeoutMs: number;
 }
 
 /** The variables the Worker reads; everything is optional and has a default. */
@@ -33,7 +50,23 @@ export interface ConfigVars {
   LRU_SIZE?: string;
   MODEL_PRECISION?: string;
   CACHE_TTL_SECONDS?: string;
+  DOH_UPSTREAM?: string;
+  DOH_BLOCK_MODE?: string;
+  DOH_UPSTREAM_TIMEOUT_MS?: string;
+  AUTH?: string;
+  PLANS?: string;
+  ANON_RATE_PER_MIN?: string;
 }
+
+/** AUTH: "on" or "off" (default); throws on anything else. */
+export function parseAuth(raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === 'off') return false;
+  if (raw === 'on') return true;
+  throw new DgaEdgeError('internal_error', `configuration: AUTH=${raw} must be "on" or "off"`, 500);
+}
+
+/** Where /dns-query forwards by default: Cloudflare's public resolver. */
+export const DEFAULT_DOH_UPSTREAM = 'https://cloudflare-dns.com/dns-query';
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
@@ -49,6 +82,28 @@ export function parseModelPrecision(raw: string | undefined): ModelPrecision {
   if (raw === undefined || raw === '' || raw === 'float') return 'float';
   if (raw === 'int8') return 'int8';
   throw new DgaEdgeError('internal_error', `configuration: MODEL_PRECISION=${raw} must be "int8" or "float"`, 500);
+}
+
+/** DOH_BLOCK_MODE: "nxdomain" (default) or "null"; throws on anything else. */
+export function parseBlockMode(raw: string | undefined): BlockMode {
+  if (raw === undefined || raw === '' || raw === 'nxdomain') return 'nxdomain';
+  if (raw === 'null') return 'null';
+  throw new DgaEdgeError('internal_error', `configuration: DOH_BLOCK_MODE=${raw} must be "nxdomain" or "null"`, 500);
+}
+
+/** DOH_UPSTREAM: an absolute http(s) URL; throws on anything else. */
+export function parseUpstreamUrl(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return DEFAULT_DOH_UPSTREAM;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new DgaEdgeError('internal_error', `configuration: DOH_UPSTREAM=${raw} is not a URL`, 500);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new DgaEdgeError('internal_error', `configuration: DOH_UPSTREAM=${raw} must be an http(s) URL`, 500);
+  }
+  return url.toString();
 }
 
 /** Parses the Worker's vars; a bad value is a deployment error reported once, clearly, in the log. */
@@ -67,5 +122,11 @@ export function parseConfig(vars: ConfigVars): AppConfig {
     threshold,
     lruSize: integer('LRU_SIZE', vars.LRU_SIZE, 10_000, 0, 1_000_000),
     cacheTtlSeconds: integer('CACHE_TTL_SECONDS', vars.CACHE_TTL_SECONDS, 0, 0, 31_536_000),
+    auth: parseAuth(vars.AUTH),
+    plans: parsePlans(vars.PLANS),
+    anonRatePerMin: integer('ANON_RATE_PER_MIN', vars.ANON_RATE_PER_MIN, 0, 0, 1_000_000),
+    dohUpstream: parseUpstreamUrl(vars.DOH_UPSTREAM),
+    dohBlockMode: parseBlockMode(vars.DOH_BLOCK_MODE),
+    dohUpstreamTimeoutMs: integer('DOH_UPSTREAM_TIMEOUT_MS', vars.DOH_UPSTREAM_TIMEOUT_MS, 2000, 1, 30_000),
   };
 }

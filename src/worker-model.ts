@@ -11,7 +11,7 @@ import { parseModelMetadata } from './core/metadata.js';
 import type { Scorer } from './core/scorer.js';
 import { parseModelPrecision, type AppConfig, type ConfigVars, type ModelPrecision } from './config.js';
 import type { SessionInfo } from './routes/health.js';
-import { createOnnxScorer, scorerOptionsFrom } from './runtime/onnx-scorer.js';
+import { createOnnxScorer, ortWasmMemoryBytes, scorerOptionsFrom } from './runtime/onnx-scorer.js';
 
 const metadata = parseModelMetadata(metadataJson);
 
@@ -86,5 +86,5 @@ export async function workerClassifier(config: AppConfig): Promise<Classifier> {
 export function workerSessionInfo(): SessionInfo | undefined {
   if (sessionsCreated === 0) return undefined;
   sessionId ??= crypto.randomUUID();
-  return { id: sessionId, sessionsCreated, createdAtStartup };
+  return { id: sessionId, sessionsCreated, createdAtStartup, wasmMemoryBytes: ortWasmMemoryBytes() };
 }

@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: unit tests of the pure core, scripts and CLI in Node; integration tests that run the real
-// Worker bundle (built by wrangler, with the committed model) inside workerd through Miniflare; and the page
-// in a real browser (Debian's Chromium through playwright-core) against `wrangler dev`.
+// Four projects: unit tests of the pure core, scripts and CLI in Node; integration tests that run the real
+// Worker bundle (built by wrangler, with the committed model) inside workerd through Miniflare; end-to-end
+// tests with real clients against `wrangler dev` (test/e2e); and the page in a real browser (Debian's
+// Chromium through playwright-core) against `wrangler dev` (test/browser).
 export default defineConfig({
   test: {
     projects: [
@@ -25,6 +26,16 @@ export default defineConfig({
           globalSetup: ['test/worker/build-bundle.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          root: '.',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
         },
       },
       {

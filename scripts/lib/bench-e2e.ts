@@ -17,6 +17,8 @@ import {
   readRss,
   sleep,
   type Row,
+  memoryCell,
+  wasmMemoryMiB,
 } from './bench-util.js';
 
 /**
@@ -160,9 +162,11 @@ async function cannon(options: autocannon.Options): Promise<CannonSummary> {
 
 export interface E2eResult {
   single: CannonSummary;
+  /** GET /v1/model (no model run, no normalisation): the floor wrangler dev + Hono set for any request. */
+  floor: CannonSummary;
   concurrent: CannonSummary;
   batch: CannonSummary & { domainsPerSecond: number };
-  memory: { stage: string; rssMiB: number; peakMiB: number; proxyRssMiB?: number; heap?: HeapUsage; heapError?: string }[];
+  memory: { stage: string; rssMiB: number; peakMiB: number; proxyRssMiB?: number; heap?: HeapUsage; heapError?: string; wasmMiB?: number }[];
 }
 
 export async function runE2e(root: string, tmp: string, quick: boolean, requestedPort?: number): Promise<E2eResult> {
@@ -182,6 +186,7 @@ export async function runE2e(root: string, tmp: string, quick: boolean, requeste
     } catch (error) {
       entry.heapError = (error as Error).message;
     }
+    entry.wasmMiB = await wasmMemoryMiB((path) => fetch(`${server.base}${path}`));
     memory.push(entry);
   };
   const seconds = quick ? 3 : 10;
@@ -205,6 +210,8 @@ export async function runE2e(root: string, tmp: string, quick: boolean, requeste
     };
     log(`e2e: GET, concurrency 1, ${seconds} s or 2000 requests`);
     const single = await cannon({ url: server.base, connections: 1, duration: seconds, maxOverallRequests: 2000, requests: [get] });
+    log(`e2e: GET /v1/model (baseline without the model), concurrency 1, ${seconds} s or 2000 requests`);
+    const floor = await cannon({ url: server.base, connections: 1, duration: seconds, maxOverallRequests: 2000, requests: [{ method: 'GET', path: '/v1/model' }] });
     log(`e2e: GET, concurrency 10, ${seconds} s`);
     const concurrent = await cannon({ url: server.base, connections: 10, duration: seconds, requests: [get] });
     log(`e2e: POST 1000 names, concurrency 2, ${seconds} s`);
@@ -217,7 +224,7 @@ export async function runE2e(root: string, tmp: string, quick: boolean, requeste
     const batchRun = await cannon({ url: server.base, connections: 2, duration: seconds, timeout: 30, requests: [post] });
     await sleep(500);
     await snapshot('after load (steady)');
-    return { single, concurrent, batch: { ...batchRun, domainsPerSecond: batchRun.rps * 1000 }, memory };
+    return { single, floor, concurrent, batch: { ...batchRun, domainsPerSecond: batchRun.rps * 1000 }, memory };
   } finally {
     unregister();
     await stopWranglerDev(server);
@@ -227,7 +234,7 @@ export async function runE2e(root: string, tmp: string, quick: boolean, requeste
 export function e2eRows(e2e: E2eResult): Row[] {
   const health = (s: CannonSummary) =>
     `${s.requests} requests in ${fmt(s.durationS, 1)} s, ${s.ok} 2xx${s.non2xx ? `, **${s.non2xx} non-2xx** (status counts ${JSON.stringify(s.statusCodes)})` : ''}${s.errors ? `, **${s.errors} errors**` : ''}${s.timeouts ? `, **${s.timeouts} timeouts**` : ''}`;
-  const { single, concurrent, batch } = e2e;
+  const { single, floor, concurrent, batch } = e2e;
   const heapError = e2e.memory.find((m) => m.heapError)?.heapError;
   return [
     {
@@ -236,6 +243,13 @@ export function e2eRows(e2e: E2eResult): Row[] {
       value: `**${fmt(single.latency.p50, 1)} / ${fmt(single.latency.p99, 1)}**`,
       how: `autocannon (in the benchmark's Node process) against wrangler dev on 127.0.0.1 (request path: proxy workerd -> Worker workerd), a new random name per request; ${health(single)}; mean ${fmt(single.latency.mean, 2)} ms, max ${fmt(single.latency.max, 0)} ms; ${fmt(single.rps, 0)} req/s`,
       data: single,
+    },
+    {
+      section: 'e2e (wrangler dev)',
+      measure: 'baseline GET /v1/model (no model run), concurrency 1: latency p50 / p99 (ms) · classify p50 minus baseline p50',
+      value: `${fmt(floor.latency.p50, 1)} / ${fmt(floor.latency.p99, 1)} · **${fmt(single.latency.p50 - floor.latency.p50, 1)}**`,
+      how: `the same wrangler dev and autocannon settings, a static JSON answer: what any request costs through wrangler dev's proxy and Hono here; ${health(floor)}; mean ${fmt(floor.latency.mean, 2)} ms (classify mean minus this: ${fmt(single.latency.mean - floor.latency.mean, 2)} ms). autocannon reports whole milliseconds`,
+      data: floor,
     },
     {
       section: 'e2e (wrangler dev)',
@@ -253,9 +267,9 @@ export function e2eRows(e2e: E2eResult): Row[] {
     },
     {
       section: 'memory',
-      measure: 'workerd RSS / JS heap (MiB) under wrangler dev',
-      value: e2e.memory.map((m) => `${fmt(m.rssMiB, 0)}${m.heap ? ` / ${fmt(m.heap.usedMiB, 1)}` : ''}`).join(' → '),
-      how: `${e2e.memory.map((m) => `${m.stage}: RSS ${fmt(m.rssMiB, 1)} (peak ${fmt(m.peakMiB, 1)}; proxy workerd ${fmt(m.proxyRssMiB, 1)})${m.heap ? `, JS heap ${fmt(m.heap.usedMiB, 1)} used / ${fmt(m.heap.totalMiB, 1)} total` : ''}`).join('; ')}. VmRSS of the user Worker's workerd process (wrangler dev runs a second, proxy workerd in front, listed apart); JS heap via the inspector port passed to wrangler dev${heapError ? `; heap read failed: ${heapError}` : ''}`,
+      measure: 'workerd RSS / JS heap / ORT wasm memory (MiB) under wrangler dev; isolate total = heap + wasm',
+      value: e2e.memory.map(memoryCell).join(' → '),
+      how: `${e2e.memory.map((m) => `${m.stage}: RSS ${fmt(m.rssMiB, 1)} (peak ${fmt(m.peakMiB, 1)}; proxy workerd ${fmt(m.proxyRssMiB, 1)})${m.heap ? `, JS heap ${fmt(m.heap.usedMiB, 1)} used / ${fmt(m.heap.totalMiB, 1)} total` : ''}${m.wasmMiB !== undefined ? `, ORT wasm ${fmt(m.wasmMiB, 1)}` : ''}`).join('; ')}. ORT wasm = the linear memory's size from /healthz (session.wasmMemoryBytes). VmRSS of the user Worker's workerd process (wrangler dev runs a second, proxy workerd in front, listed apart); JS heap via the inspector port passed to wrangler dev${heapError ? `; heap read failed: ${heapError}` : ''}`,
       data: e2e.memory,
     },
   ];

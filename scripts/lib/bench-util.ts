@@ -231,3 +231,26 @@ export function installInterruptHandlers(): void {
     });
   }
 }
+
+/**
+ * ORT's wasm linear memory in the Worker (MiB), as its /healthz reports it (session.wasmMemoryBytes);
+ * undefined if the Worker does not report it (an older build) or the request fails.
+ */
+export async function wasmMemoryMiB(get: (path: string) => Promise<Response>): Promise<number | undefined> {
+  try {
+    const response = await get('/healthz');
+    const body = (await response.json()) as { session?: { wasmMemoryBytes?: number } };
+    const bytes = body.session?.wasmMemoryBytes;
+    return typeof bytes === 'number' ? bytes / 2 ** 20 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One memory snapshot as "RSS / heap / wasm (= heap + wasm)", MiB. */
+export function memoryCell(m: { rssMiB: number; heap?: { usedMiB: number }; wasmMiB?: number }): string {
+  const heap = m.heap ? ` / ${fmt(m.heap.usedMiB, 1)}` : '';
+  const wasm = m.wasmMiB !== undefined ? ` / ${fmt(m.wasmMiB, 1)}` : '';
+  const total = m.heap && m.wasmMiB !== undefined ? ` (= ${fmt(m.heap.usedMiB + m.wasmMiB, 1)})` : '';
+  return `${fmt(m.rssMiB, 0)}${heap}${wasm}${total}`;
+}

@@ -23,6 +23,8 @@ import {
   workerdPids,
   type CpuSample,
   type Row,
+  memoryCell,
+  wasmMemoryMiB,
 } from './bench-util.js';
 
 /**
@@ -221,7 +223,7 @@ export interface WarmCase {
 export interface WarmResult {
   serverTiming: boolean;
   cases: WarmCase[];
-  memory: { stage: string; rssMiB: number; peakMiB: number; heap?: HeapUsage; heapError?: string }[];
+  memory: { stage: string; rssMiB: number; peakMiB: number; heap?: HeapUsage; heapError?: string; wasmMiB?: number }[];
 }
 
 function parseServerTiming(header: string | null): { modelMs?: number; modelRows?: number; classifyMs?: number } {
@@ -267,6 +269,7 @@ export async function runWarm(root: string, bundle: Bundle, quick: boolean): Pro
     } catch (error) {
       entry.heapError = (error as Error).message;
     }
+    entry.wasmMiB = await wasmMemoryMiB((path) => mf.dispatchFetch(`http://bench.local${path}`) as unknown as Promise<Response>);
     result.memory.push(entry);
   };
   try {
@@ -361,14 +364,14 @@ export function warmRows(warm: WarmResult): Row[] {
     });
   }
   const mem = warm.memory
-    .map((m) => `${m.stage}: RSS ${fmt(m.rssMiB, 1)}${m.heap ? `, JS heap ${fmt(m.heap.usedMiB, 1)} used / ${fmt(m.heap.totalMiB, 1)} total` : ''}`)
+    .map((m) => `${m.stage}: RSS ${fmt(m.rssMiB, 1)}${m.heap ? `, JS heap ${fmt(m.heap.usedMiB, 1)} used / ${fmt(m.heap.totalMiB, 1)} total` : ''}${m.wasmMiB !== undefined ? `, ORT wasm ${fmt(m.wasmMiB, 1)}` : ''}`)
     .join('; ');
   const heapError = warm.memory.find((m) => m.heapError)?.heapError;
   rows.push({
     section: 'memory',
-    measure: 'workerd RSS / JS heap (MiB) through the warm run (Miniflare)',
-    value: warm.memory.map((m) => `${fmt(m.rssMiB, 0)}${m.heap ? ` / ${fmt(m.heap.usedMiB, 1)}` : ''}`).join(' → '),
-    how: `${mem}. RSS = VmRSS of the workerd process (all its services); JS heap = V8 Runtime.getHeapUsage of the Worker isolate via the inspector (Miniflare inspectorPort; ORT's wasm memory is outside it)${heapError ? `; heap read failed: ${heapError}` : ''}`,
+    measure: 'workerd RSS / JS heap / ORT wasm memory (MiB) through the warm run (Miniflare); isolate total = heap + wasm',
+    value: `${warm.memory.map(memoryCell).join(' → ')}`,
+    how: `${mem}. RSS = VmRSS of the workerd process (all its services); JS heap = V8 Runtime.getHeapUsage of the Worker isolate via the inspector (Miniflare inspectorPort; ORT's wasm memory is outside it); ORT wasm = the linear memory's size from /healthz (session.wasmMemoryBytes)${heapError ? `; heap read failed: ${heapError}` : ''}`,
     data: warm.memory,
   });
   return rows;

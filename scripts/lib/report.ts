@@ -347,7 +347,8 @@ function dataSources(m: ModelMetadata): string {
       return `| ${k} | ${int(c.benign ?? 0)} | ${int(c.dga ?? 0)} |`;
     });
     return [
-      'Built by `scripts/build-dataset.ts` from `../shared/data` (benign Alexa / OpenDNS top lists; DGA lists from 360 Netlab, andrewaeva, baderj and an unknown-provenance gameover_zeus list): see `runs/dataset/summary.json` when rebuilt.',
+      `Built by \`scripts/build-dataset.ts\` from ${typeof get(m.training, 'data', 'source') === 'string' ? `the split in \`${String(get(m.training, 'data', 'source')).split('/').slice(-2).join('/')}\`` : 'a built split'} ` +
+        '(a data directory of benign lists `benign/*.txt` and DGA lists `dga/<source>/<family>.txt`; the split\'s `summary.json` records the directory, the family map and every rule applied).',
       '| split | benign | DGA |\n| --- | ---: | ---: |\n' + rows.join('\n'),
     ].join('\n\n');
   }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdir as mkdirAsync, readdir as readdirAsync, readFile as readFileAsync, rename, rm, writeFile as writeFileAsync } from 'node:fs/promises';
 import { join as joinPath } from 'node:path';
 import { createRng as makeRng } from './dataset.js';
+import { FakeQuantizer, snapModelToInt8Grid } from './fake-quantize.js';
 import { fileLoadHandler, fileSaveHandler } from './tfjs-files.js';
 
 /**
@@ -471,6 +472,11 @@ export interface LoopOptions {
   resume?: { state: LoopState; bestWeights: tf.Tensor[] | null };
   onBatchEnd?: (info: BatchInfo) => void;
   onEpochEnd?: (record: EpochRecord, state: LoopState) => void;
+  /**
+   * Quantization-aware training (fake-quantize.ts): batches and validation run on the int8 grid values of
+   * the kernels the int8 export quantizes, and the returned model is snapped to that grid.
+   */
+  quantizationAware?: boolean;
   /** Test hook: called after an epoch's training step, before validation. */
   afterEpochTrain?: (epoch: number, model: tf.LayersModel) => void | Promise<void>;
 }
@@ -527,6 +533,7 @@ export async function trainLoop(model: tf.LayersModel, train: EncodedFamilySet, 
   const x = tf.tensor2d(train.x, [train.n, train.maxLength], 'int32');
   const y = targets(train, model);
   const batchesPerEpoch = Math.ceil(train.n / options.batchSize);
+  const quantizer = options.quantizationAware ? new FakeQuantizer(model) : undefined;
   const started = performance.now();
   try {
     while (state.epoch < options.epochs && !state.stopped) {
@@ -539,13 +546,22 @@ export async function trainLoop(model: tf.LayersModel, train: EncodedFamilySet, 
         shuffle: true,
         verbose: 0,
         callbacks: {
-          onBatchEnd: async (batch, logs) =>
-            options.onBatchEnd?.({ epoch, batch, batchesPerEpoch, loss: Number(logs?.loss ?? NaN), acc: Number(logs?.acc ?? logs?.score_loss ?? NaN) }),
+          onBatchBegin: async () => quantizer?.enter(),
+          onBatchEnd: async (batch, logs) => {
+            quantizer?.leave();
+            options.onBatchEnd?.({ epoch, batch, batchesPerEpoch, loss: Number(logs?.loss ?? NaN), acc: Number(logs?.acc ?? logs?.score_loss ?? NaN) });
+          },
         },
       });
       const trainSeconds = (performance.now() - t0) / 1000;
       await options.afterEpochTrain?.(epoch, model);
-      const v = validationRecord(model, validation, options.familyLossWeight);
+      quantizer?.enter();
+      let v: ReturnType<typeof validationRecord>;
+      try {
+        v = validationRecord(model, validation, options.familyLossWeight);
+      } finally {
+        quantizer?.leave();
+      }
       const record: EpochRecord = {
         epoch: epoch + 1,
         seconds: (performance.now() - t0) / 1000,
@@ -580,6 +596,7 @@ export async function trainLoop(model: tf.LayersModel, train: EncodedFamilySet, 
   const restoredEpoch = state.best?.epoch ?? state.epoch;
   if (bestWeights && state.best && state.best.epoch !== state.epoch) model.setWeights(bestWeights);
   if (bestWeights) tf.dispose(bestWeights);
+  if (quantizer) snapModelToInt8Grid(model);
   return { state, restoredEpoch, seconds: (performance.now() - started) / 1000 };
 }
 

@@ -17,6 +17,9 @@ export function openApiDocument(app: OpenAPIHono<any>, origin: string): OpenApiD
     tags: [
       { name: 'classify', description: 'Score domain names' },
       { name: 'model', description: 'The model in service' },
+      { name: 'dns', description: 'DNS-over-HTTPS filter (RFC 8484)' },
+      { name: 'usage', description: 'Usage of the calling API key (AUTH=on)' },
+      { name: 'admin', description: 'API keys and billing export (ADMIN_TOKEN)' },
       { name: 'operations', description: 'Health' },
     ],
   }) as OpenApiDocument;

@@ -29,6 +29,11 @@ interface ParameterObject {
 interface MediaObject {
   schema?: SchemaObject;
 }
+interface SecuritySchemeObject {
+  type: string;
+  scheme?: string;
+  description?: string;
+}
 interface OperationObject {
   summary?: string;
   description?: string;
@@ -36,13 +41,14 @@ interface OperationObject {
   parameters?: ParameterObject[];
   requestBody?: { required?: boolean; description?: string; content?: Record<string, MediaObject> };
   responses?: Record<string, { description?: string; content?: Record<string, MediaObject> }>;
+  security?: Record<string, string[]>[];
 }
 export interface OpenApiDocument {
   openapi: string;
   info: { title: string; version: string; description?: string };
   servers?: { url: string }[];
   paths?: Record<string, Record<string, OperationObject>>;
-  components?: { schemas?: Record<string, SchemaObject> };
+  components?: { schemas?: Record<string, SchemaObject>; securitySchemes?: Record<string, SecuritySchemeObject> };
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -82,12 +88,32 @@ function operationId(method: string, path: string): string {
   return `op-${method}-${path.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}`;
 }
 
+/** A body's schema per media type, one line each: `application/json` Classification; `text/csv` string. */
+function mediaTypes(content: Record<string, MediaObject> | undefined): Html {
+  const entries = Object.entries(content ?? {});
+  if (entries.length === 1 && entries[0]![0] === 'application/json') return typeOf(entries[0]![1].schema);
+  return html`${entries.map(([type, media], i) => html`${i > 0 ? html`<br>` : ''}<code>${type}</code> ${typeOf(media.schema)}`)}`;
+}
+
+/** "API key (bearer), optional" / "admin token (bearer)": what an operation's security list asks for. */
+function securityLine(security: Record<string, string[]>[] | undefined): Html {
+  if (!security?.length) return html``;
+  const names = security.flatMap((requirement) => Object.keys(requirement));
+  const optional = security.some((requirement) => Object.keys(requirement).length === 0);
+  return html`<p><strong>Authorization:</strong> ${names.map((n, i) => html`${i > 0 ? ' or ' : ''}<a href="#security-${n}">${n}</a>`)}${
+    optional ? ' (only where the deployment requires it)' : ''
+  }</p>`;
+}
+
 function operation(method: string, path: string, op: OperationObject): Html {
   const params = op.parameters ?? [];
-  const body = op.requestBody?.content?.['application/json'];
+  const content = op.requestBody?.content ?? {};
+  const bodyType = 'application/json' in content ? 'application/json' : Object.keys(content)[0];
+  const body = bodyType ? content[bodyType] : undefined;
   return html`<section class="op" id="${operationId(method, path)}" aria-labelledby="${operationId(method, path)}-h">
 <h3 id="${operationId(method, path)}-h"><span class="method ${method}">${method.toUpperCase()}</span>${path}</h3>
 ${op.summary ? html`<p><strong>${op.summary}.</strong> ${inlineText(op.description)}</p>` : html`<p>${inlineText(op.description)}</p>`}
+${securityLine(op.security)}
 ${
   params.length
     ? html`<h4>Parameters</h4><table><thead><tr><th scope="col">name</th><th scope="col">in</th><th scope="col">type</th><th scope="col">description</th></tr></thead><tbody>
@@ -96,11 +122,11 @@ ${params.map(
 )}</tbody></table>`
     : ''
 }
-${body ? html`<h4>Request body <span class="type">application/json</span>${op.requestBody?.required ? html` <span class="req">required</span>` : ''}</h4>${schemaTree(body.schema)}` : ''}
+${body ? html`<h4>Request body <span class="type">${bodyType}</span>${op.requestBody?.required ? html` <span class="req">required</span>` : ''}</h4>${schemaTree(body.schema)}` : ''}
 <h4>Responses</h4>
 <table><thead><tr><th scope="col">status</th><th scope="col">meaning</th><th scope="col">body</th></tr></thead><tbody>
 ${Object.entries(op.responses ?? {}).map(
-  ([status, r]) => html`<tr><td>${status}</td><td>${inlineText(r.description)}</td><td class="type">${typeOf(r.content?.['application/json']?.schema)}</td></tr>`,
+  ([status, r]) => html`<tr><td>${status}</td><td>${inlineText(r.description)}</td><td class="type">${mediaTypes(r.content)}</td></tr>`,
 )}</tbody></table>
 </section>`;
 }
@@ -111,6 +137,7 @@ export function docsPage(doc: OpenApiDocument): Html {
     METHODS.filter((m) => item[m]).map((m) => ({ method: m, path, op: item[m]! })),
   );
   const schemas = Object.entries(doc.components?.schemas ?? {});
+  const securitySchemes = Object.entries(doc.components?.securitySchemes ?? {});
   const body = html`<h2>${doc.info.title} HTTP API, version ${doc.info.version}</h2>
 <p>${inlineText(doc.info.description)}</p>
 <p>Server: ${(doc.servers ?? []).map((s, i) => html`${i > 0 ? ', ' : ''}<code>${s.url}</code>`)}. This page is generated from the
@@ -119,6 +146,14 @@ OpenAPI ${doc.openapi} document at <a href="/openapi.json">/openapi.json</a>, wh
 ${ops.map(({ method, path, op }) => html`<li><a href="#${operationId(method, path)}">${method.toUpperCase()} ${path}</a> — ${op.summary ?? ''}</li>`)}
 </ul></nav>
 ${ops.map(({ method, path, op }) => operation(method, path, op))}
+${
+  securitySchemes.length
+    ? html`<section aria-labelledby="security-h"><h2 id="security-h">Authorization</h2><dl>
+${securitySchemes.map(
+  ([name, scheme]) => html`<dt id="security-${name}"><code>${name}</code>: <span class="type">${scheme.type}${scheme.scheme ? ` ${scheme.scheme}` : ''}</span></dt><dd>${inlineText(scheme.description)}</dd>`,
+)}</dl></section>`
+    : ''
+}
 <section aria-labelledby="schemas-h"><h2 id="schemas-h">Schemas</h2>
 ${schemas.map(
   ([name, schema]) => html`<section class="op" id="schema-${name}" aria-labelledby="schema-${name}-h"><h3 id="schema-${name}-h">${name}</h3>

@@ -7,6 +7,7 @@ import { errorResponse } from '../http/error-response.js';
 import { parseFamiliesParam } from '../http/families-param.js';
 import { edgeCache } from '../http/edge-cache.js';
 import type { AppEnv } from '../http/env.js';
+import { setUnits } from '../http/metering.js';
 import { allowOnly } from '../http/method-not-allowed.js';
 import { validationHook } from '../http/validation-hook.js';
 import {
@@ -16,7 +17,7 @@ import {
   ClassifyQuery,
   ClassifyResponse,
 } from '../schemas/classify.js';
-import { errorResponses } from '../schemas/common.js';
+import { errorResponses, METERED_SECURITY, withMeteringErrors } from '../schemas/common.js';
 
 
 /**
@@ -60,11 +61,14 @@ export const classifyGetRoute = createRoute({
   summary: 'Classify one name',
   description: 'Scores one domain name. An invalid name answers 400 `invalid_domain` with the reason.',
   tags: ['classify'],
+  security: METERED_SECURITY,
   middleware: [edgeCache] as const,
   request: { query: ClassifyQuery },
   responses: {
     200: { description: 'The classification', content: { 'application/json': { schema: ClassifyResponse } } },
-    ...errorResponses({ 400: ['invalid_domain', 'invalid_request'], 405: ['method_not_allowed'], 500: ['internal_error'], 503: ['model_unavailable'] }),
+    ...errorResponses(
+      withMeteringErrors({ 400: ['invalid_domain', 'invalid_request'], 405: ['method_not_allowed'], 500: ['internal_error'], 503: ['model_unavailable'] }),
+    ),
   },
 });
 
@@ -73,22 +77,26 @@ export const classifyPostRoute = createRoute({
   path: '/v1/classify',
   summary: 'Classify a batch of names',
   description:
-    'Scores many names in one call, answered in input order. An invalid item gets an `error` object in its place; the valid ones are still answered.',
+    'Scores many names in one call, answered in input order. An invalid item gets an `error` object in its place; the valid ones are still answered. ' +
+    'A keyed caller’s plan may allow fewer names per request than MAX_BATCH; with AUTH=on each scored name costs one unit.',
   tags: ['classify'],
+  security: METERED_SECURITY,
   request: {
     query: ClassifyBatchQuery,
     body: { required: true, content: { 'application/json': { schema: ClassifyBody } } },
   },
   responses: {
     200: { description: 'One result or item error per input item', content: { 'application/json': { schema: ClassifyBatchResponse } } },
-    ...errorResponses({
-      400: ['invalid_json', 'invalid_request'],
-      405: ['method_not_allowed'],
-      413: ['too_many_domains', 'payload_too_large'],
-      415: ['unsupported_media_type'],
-      500: ['internal_error'],
-      503: ['model_unavailable'],
-    }),
+    ...errorResponses(
+      withMeteringErrors({
+        400: ['invalid_json', 'invalid_request'],
+        405: ['method_not_allowed'],
+        413: ['too_many_domains', 'payload_too_large'],
+        415: ['unsupported_media_type'],
+        500: ['internal_error'],
+        503: ['model_unavailable'],
+      }),
+    ),
   },
 });
 
@@ -103,6 +111,7 @@ export function classifyRoutes(): OpenAPIHono<AppEnv> {
     const result = (await classifier.classify([query.domain], { families, timings }))[0]!;
     c.header('Server-Timing', serverTiming(timings));
     if (isClassificationError(result)) throw new DgaEdgeError('invalid_domain', result.error.message, 400);
+    setUnits(c, 1);
     return c.json({ model: classifier.model, result }, 200);
   });
 
@@ -120,15 +129,20 @@ export function classifyRoutes(): OpenAPIHono<AppEnv> {
     const parsed = ClassifyBody.safeParse(json);
     if (!parsed.success) return validationHook(parsed, c)!;
     const body = parsed.data;
-    const { maxBatch } = c.var.config;
+    // A keyed caller's plan may allow fewer names per request than the deployment's MAX_BATCH.
+    const planBatch = c.var.caller?.plan.maxBatch ?? Infinity;
+    const maxBatch = Math.min(c.var.config.maxBatch, planBatch);
     if (body.domains.length > maxBatch) {
-      throw new DgaEdgeError('too_many_domains', `at most ${maxBatch} domains per request; got ${body.domains.length}`, 413);
+      const whose = planBatch < c.var.config.maxBatch ? `the ${c.var.caller!.planName} plan allows ` : '';
+      throw new DgaEdgeError('too_many_domains', `${whose}at most ${maxBatch} domains per request; got ${body.domains.length}`, 413);
     }
     const classifier = c.var.classifier;
     const families = parseFamiliesParam(body.families ?? c.req.query('families'), classifier);
     const timings = newTimings();
     const results = await classifier.classify(body.domains, { families, timings });
     c.header('Server-Timing', serverTiming(timings));
+    // Billable units: names that got a score; invalid items in the batch cost nothing.
+    setUnits(c, results.filter((r) => !isClassificationError(r)).length);
     return c.json({ model: classifier.model, results });
   });
 

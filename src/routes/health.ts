@@ -12,6 +12,8 @@ export interface SessionInfo {
   sessionsCreated: number;
   /** True when the session was created while the script started (not on a request). */
   createdAtStartup?: boolean;
+  /** Bytes of ORT's wasm linear memory (outside the JS heap; it grows with the largest batch and never shrinks). */
+  wasmMemoryBytes?: number;
 }
 
 export const healthRoute = createRoute({

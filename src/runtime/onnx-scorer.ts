@@ -33,6 +33,15 @@ export interface OnnxScorerOptions {
 
 let configured = false;
 let sessionQueue: Promise<unknown> = Promise.resolve();
+let wasmMemory: WebAssembly.Memory | undefined;
+
+/**
+ * Bytes of ORT's wasm linear memory in this isolate/process (undefined before the first session). It is
+ * not part of the JS heap and only grows, so it is the figure to watch next to the heap.
+ */
+export function ortWasmMemoryBytes(): number | undefined {
+  return wasmMemory?.buffer.byteLength;
+}
 
 /**
  * Configures ORT's global env once per isolate/process. In workerd ORT gets a placeholder binary and the
@@ -82,9 +91,13 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
   };
   const wasm = options.wasm;
   const session = await serialised(() =>
-    wasm instanceof WebAssembly.Module
-      ? withPrecompiledWasm(wasm, () => ort.InferenceSession.create(model, sessionOptions))
-      : ort.InferenceSession.create(model, sessionOptions),
+    withPrecompiledWasm(
+      wasm instanceof WebAssembly.Module ? wasm : undefined,
+      () => ort.InferenceSession.create(model, sessionOptions),
+      (memory) => {
+        wasmMemory = memory;
+      },
+    ),
   );
   for (const name of [scoreName, logitName, ...(familyName ? [familyName] : [])]) {
     if (!session.outputNames.includes(name)) {

@@ -31,19 +31,44 @@ function isPlaceholder(value: unknown): boolean {
 }
 
 /**
- * Runs `init` (ORT's initialisation) while WebAssembly.instantiate answers the placeholder with `module`.
+ * The linear memory of an instance: exported, or (Emscripten's threaded builds) passed in through the
+ * imports. It is outside the JS heap, so memory figures must add it.
+ */
+function memoryOf(instance: WebAssembly.Instance, imports: WebAssembly.Imports | undefined): WebAssembly.Memory | undefined {
+  for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) return value;
+  for (const namespace of Object.values(imports ?? {})) {
+    for (const value of Object.values(namespace)) if (value instanceof WebAssembly.Memory) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Runs `init` (ORT's initialisation) while WebAssembly.instantiate answers the placeholder with `module`
+ * (when `module` is given; Node passes real bytes and only the observation applies). `onMemory` receives
+ * the linear memory of whatever is instantiated meanwhile, so the adapter can report its size.
  * Calls must not overlap; the adapter serialises initialisation behind one memoised promise.
  */
-export async function withPrecompiledWasm<T>(module: WebAssembly.Module, init: () => Promise<T>): Promise<T> {
+export async function withPrecompiledWasm<T>(
+  module: WebAssembly.Module | undefined,
+  init: () => Promise<T>,
+  onMemory?: (memory: WebAssembly.Memory) => void,
+): Promise<T> {
   const original = WebAssembly.instantiate;
+  const observe = (instance: WebAssembly.Instance, imports: WebAssembly.Imports | undefined) => {
+    const memory = memoryOf(instance, imports);
+    if (memory && onMemory) onMemory(memory);
+  };
   const patched = async function instantiate(source: unknown, imports?: WebAssembly.Imports) {
-    if (isPlaceholder(source)) {
+    if (module && isPlaceholder(source)) {
       // Given a Module, instantiate() resolves to an Instance; ORT passed bytes and expects the
       // { module, instance } pair that form returns.
       const instance = await original(module, imports);
+      observe(instance, imports);
       return { module, instance };
     }
-    return original(source as BufferSource, imports);
+    const result = (await original(source as BufferSource, imports)) as unknown;
+    observe(result instanceof WebAssembly.Instance ? result : (result as { instance: WebAssembly.Instance }).instance, imports);
+    return result;
   } as typeof WebAssembly.instantiate;
   WebAssembly.instantiate = patched;
   try {

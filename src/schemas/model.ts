@@ -29,6 +29,9 @@ export const Health = z
         id: z.string().openapi({ description: 'Random id of the ONNX session this isolate serves from.' }),
         sessionsCreated: z.number().int().openapi({ description: 'Sessions this isolate has created (1 when reuse works).' }),
         createdAtStartup: z.boolean().optional().openapi({ description: 'True when the session was built while the script started.' }),
+        wasmMemoryBytes: z.number().int().optional().openapi({
+          description: 'Bytes of ORT’s wasm linear memory (outside the JS heap; grows with the largest batch, never shrinks).',
+        }),
       })
       .optional(),
   })

@@ -76,17 +76,28 @@ describe('GET /openapi.json', () => {
     const doc = await documentOf(app);
     expect(compareRoutes(app, doc)).toEqual({ undocumented: [], phantom: [], staleExclusions: [], unexplainedAll: [] });
     // Spelled out, so a new route shows up in the diff of this test too.
-    expect(Object.keys(doc.paths ?? {}).sort()).toEqual(['/healthz', '/v1/classify', '/v1/model']);
+    expect(Object.keys(doc.paths ?? {}).sort()).toEqual([
+      '/dns-query',
+      '/dns-query/{key}',
+      '/healthz',
+      '/v1/admin/keys',
+      '/v1/admin/keys/{id}/revoke',
+      '/v1/admin/keys/{id}/usage',
+      '/v1/admin/usage/export',
+      '/v1/classify',
+      '/v1/model',
+      '/v1/usage',
+    ]);
   });
 
   it('catches a route that is served but not described', async () => {
     const grown = createApp({ classifier: async () => classifier });
-    grown.get('/dns-query', (c) => c.body(null, 204));
-    grown.post('/dns-query/:key', (c) => c.body(null, 204));
-    grown.all('/v1/usage', (c) => c.body(null, 204));
+    grown.get('/v1/families', (c) => c.body(null, 204));
+    grown.post('/v1/admin/keys/:id/rename', (c) => c.body(null, 204));
+    grown.all('/v1/quota', (c) => c.body(null, 204));
     const result = compareRoutes(grown, await documentOf(grown));
-    expect(result.undocumented).toEqual(['GET /dns-query', 'POST /dns-query/{key}']);
-    expect(result.unexplainedAll).toEqual(['/v1/usage']);
+    expect(result.undocumented).toEqual(['GET /v1/families', 'POST /v1/admin/keys/{id}/rename']);
+    expect(result.unexplainedAll).toEqual(['/v1/quota']);
   });
 
   it('names the request origin as its server, and every error code in the error schema', async () => {
@@ -106,6 +117,51 @@ describe('GET /openapi.json', () => {
     const post = doc.paths['/v1/classify'].post;
     expect(post.requestBody.required).toBe(true);
     expect(doc.components.schemas.ClassifyRequest.required).toEqual(['domains']);
-    expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '405', '413', '415', '500', '503']);
+    expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '401', '402', '405', '413', '415', '429', '500', '503']);
+  });
+
+  it('marks which operations need an API key and which the admin token', async () => {
+    const doc = (await documentOf(app)) as any;
+    expect(doc.components.securitySchemes).toEqual({
+      apiKey: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      adminToken: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    });
+    const security: Record<string, unknown> = {};
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) security[`${method.toUpperCase()} ${path}`] = op.security;
+    }
+    const metered = [{ apiKey: [] }, {}];
+    const admin = [{ adminToken: [] }];
+    expect(security).toEqual({
+      'GET /v1/classify': metered,
+      'POST /v1/classify': metered,
+      'GET /dns-query': metered,
+      'POST /dns-query': metered,
+      'GET /dns-query/{key}': metered,
+      'POST /dns-query/{key}': metered,
+      'GET /v1/usage': [{ apiKey: [] }],
+      'POST /v1/admin/keys': admin,
+      'GET /v1/admin/keys': admin,
+      'POST /v1/admin/keys/{id}/revoke': admin,
+      'GET /v1/admin/keys/{id}/usage': admin,
+      'GET /v1/admin/usage/export': admin,
+      'GET /v1/model': undefined,
+      'GET /healthz': undefined,
+    });
+  });
+
+  it('describes DNS-over-HTTPS as RFC 8484 wire format, with the JSON envelope for HTTP errors', async () => {
+    const doc = (await documentOf(app)) as any;
+    const get = doc.paths['/dns-query'].get;
+    expect(get.parameters.map((p: any) => [p.name, p.in, p.required])).toEqual([['dns', 'query', true]]);
+    expect(get.responses['200'].content).toEqual({ 'application/dns-message': { schema: expect.objectContaining({ type: 'string', format: 'binary' }) } });
+    const post = doc.paths['/dns-query/{key}'].post;
+    expect(post.parameters.map((p: any) => [p.name, p.in, p.required])).toEqual([['key', 'path', true]]);
+    expect(Object.keys(post.requestBody.content)).toEqual(['application/dns-message']);
+    expect(Object.keys(post.responses)).toEqual(['200', '400', '401', '402', '405', '413', '415', '429', '500', '503']);
+    for (const status of ['400', '405', '413', '415', '503']) {
+      expect(post.responses[status].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+    }
+    expect(post.responses['503'].description).toContain('`metering_unavailable`');
   });
 });

@@ -4,7 +4,22 @@ import { Miniflare, type MiniflareOptions } from 'miniflare';
 import { inject } from 'vitest';
 
 /** The [vars] of wrangler.toml; tests override single values to exercise limits cheaply. */
-export const DEFAULT_VARS = { MODEL_PRECISION: 'float', MAX_BATCH: '1000', MAX_BODY_BYTES: '524288', LRU_SIZE: '10000', CACHE_TTL_SECONDS: '0' };
+export const DEFAULT_VARS = {
+  MODEL_PRECISION: 'float',
+  MAX_BATCH: '1000',
+  MAX_BODY_BYTES: '524288',
+  LRU_SIZE: '10000',
+  CACHE_TTL_SECONDS: '0',
+  AUTH: 'off',
+  ANON_RATE_PER_MIN: '0',
+};
+
+/** The Durable Objects of wrangler.toml (SQLite-backed, as its [[migrations]] declare). */
+export const DURABLE_OBJECTS = {
+  KEY_METER: { className: 'KeyMeter', useSQLite: true },
+  KEY_REGISTRY: { className: 'KeyRegistry', useSQLite: true },
+  IP_LIMITER: { className: 'IpRateLimiter', useSQLite: true },
+};
 
 const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data' | 'Text'> = {
   '.js': 'ESModule',
@@ -14,11 +29,18 @@ const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data' | 'Text'
 };
 
 /**
- * Starts the wrangler-built bundle in workerd. The modules are listed explicitly: Miniflare given the
- * bundle as a scriptPath trips over an unused dynamic import() in ORT's bundle (NOTES.md).
+ * Starts the wrangler-built bundle in workerd, with the Durable Objects in memory unless `options` says
+ * otherwise (e.g. `durableObjectsPersist: dir` to keep them across restarts). The modules are listed
+ * explicitly: Miniflare given the bundle as a scriptPath trips over an unused dynamic import() in ORT's
+ * bundle (NOTES.md). `options` are further Miniflare worker options (kvNamespaces, outboundService,
+ * serviceBindings, ...).
  */
 export async function startWorker(vars: Record<string, string> = {}, options: Partial<MiniflareOptions> = {}) {
-  const dir = inject('bundleDir');
+  return startBundle(inject('bundleDir'), { ...DEFAULT_VARS, ...vars }, { durableObjects: DURABLE_OBJECTS, ...options });
+}
+
+/** Starts any wrangler-built bundle (entry index.js) in workerd with the given bindings. */
+export async function startBundle(dir: string, bindings: Record<string, string>, options: Partial<MiniflareOptions> = {}) {
   const files = (await readdir(dir)).filter((f) => Object.keys(MODULE_TYPES).some((ext) => f.endsWith(ext)));
   // The entry module must come first.
   files.sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
@@ -30,7 +52,7 @@ export async function startWorker(vars: Record<string, string> = {}, options: Pa
     modules,
     modulesRoot: dir,
     compatibilityDate: '2026-04-20',
-    bindings: { ...DEFAULT_VARS, ...vars },
+    bindings,
     cf: false,
     ...options,
   } as MiniflareOptions);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClassifyBatchResponse, ClassifyResponse } from '../../src/schemas/classify.js';
 import { ErrorEnvelope } from '../../src/schemas/common.js';
 import { Health, ModelInfo } from '../../src/schemas/model.js';
+import { KeyInfo, KeyList, KeyUsage, NewKey, Usage, UsageExport } from '../../src/schemas/usage.js';
 import { startWorker } from './miniflare.js';
 
 let mf: Miniflare;
@@ -71,18 +72,44 @@ describe('the page, the docs and the OpenAPI document, served by the Worker in w
     const res = await get('/docs');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toMatch(/script-src 'none'/);
-    for (const id of ['op-get-v1-classify', 'op-post-v1-classify', 'op-get-v1-model', 'op-get-healthz', 'schema-Error', 'schema-Classification']) {
+    for (const id of [
+      'op-get-v1-classify',
+      'op-post-v1-classify',
+      'op-get-v1-model',
+      'op-get-healthz',
+      'op-get-dns-query',
+      'op-post-dns-query-key',
+      'op-get-v1-usage',
+      'op-post-v1-admin-keys',
+      'op-get-v1-admin-usage-export',
+      'security-apiKey',
+      'security-adminToken',
+      'schema-Error',
+      'schema-Classification',
+      'schema-Usage',
+    ]) {
       expect(res.text).toContain(`id="${id}"`);
     }
   });
 
-  it('serves /openapi.json with this origin as its server and the three API paths', async () => {
+  it('serves /openapi.json with this origin as its server and every API path', async () => {
     const res = await get('/openapi.json');
     expect(res.status).toBe(200);
     const doc = JSON.parse(res.text);
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.servers).toEqual([{ url: BASE }]);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/v1/classify', '/v1/model']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/dns-query',
+      '/dns-query/{key}',
+      '/healthz',
+      '/v1/admin/keys',
+      '/v1/admin/keys/{id}/revoke',
+      '/v1/admin/keys/{id}/usage',
+      '/v1/admin/usage/export',
+      '/v1/classify',
+      '/v1/model',
+      '/v1/usage',
+    ]);
   });
 
   it('answers as its response schemas say', async () => {
@@ -106,5 +133,43 @@ describe('the page, the docs and the OpenAPI document, served by the Worker in w
       body: JSON.stringify({ domains: ['google.com'] }),
     });
     expect(res.status).toBe(200);
+  });
+});
+
+describe('the metering answers, with AUTH=on and an admin token', () => {
+  const ADMIN = { authorization: 'Bearer page-test-admin-token-0123456789' };
+  let metered: Miniflare;
+  beforeAll(async () => {
+    metered = await startWorker({ AUTH: 'on', ADMIN_TOKEN: ADMIN.authorization.slice('Bearer '.length) });
+  });
+  afterAll(async () => {
+    await metered?.dispose();
+  });
+
+  /** Parses an answer with its schema, and checks it has no field the schema does not describe. */
+  async function expectShape(res: Response, schema: { safeParse: (v: unknown) => { error?: unknown }; shape: object }) {
+    const json = await res.json();
+    expect(schema.safeParse(json).error).toBeUndefined();
+    expect(Object.keys(json as object).sort()).toEqual(Object.keys(schema.shape).sort());
+    return json as any;
+  }
+  const call = (path: string, init: RequestInit = {}) => metered.dispatchFetch(`${BASE}${path}`, init as never) as unknown as Promise<Response>;
+
+  it('answers /v1/usage and /v1/admin/* as their response schemas say', async () => {
+    const created = await call('/v1/admin/keys', { method: 'POST', headers: ADMIN, body: JSON.stringify({ plan: 'pro', label: 'page' }) });
+    expect(created.status).toBe(201);
+    const key = await expectShape(created, NewKey);
+    const classified = await call('/v1/classify?domain=google.com', { headers: { authorization: `Bearer ${key.key}` } });
+    expect(classified.status).toBe(200);
+    await expectShape(await call('/v1/usage', { headers: { authorization: `Bearer ${key.key}` } }), Usage);
+    await expectShape(await call('/v1/admin/keys', { headers: ADMIN }), KeyList);
+    await expectShape(await call(`/v1/admin/keys/${key.id}/usage`, { headers: ADMIN }), KeyUsage);
+    const exported = await expectShape(await call('/v1/admin/usage/export', { headers: ADMIN }), UsageExport);
+    expect(exported.rows).toHaveLength(1);
+    const csv = await call('/v1/admin/usage/export?format=csv', { headers: ADMIN });
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect((await csv.text()).split('\r\n')[0]).toBe('day,key_id,label,plan,units,requests');
+    await expectShape(await call(`/v1/admin/keys/${key.id}/revoke`, { method: 'POST', headers: ADMIN }), KeyInfo);
+    expect(ErrorEnvelope.safeParse(await (await call('/v1/usage', { headers: { authorization: `Bearer ${key.key}` } })).json()).error).toBeUndefined();
   });
 });
