@@ -65,7 +65,7 @@ export const SECURITY_SCHEMES = {
     type: 'http',
     scheme: 'bearer',
     description:
-      'An API key (`dga_live_...`, from `npm run keys create`). Required with AUTH=on unless the anonymous tier is open; ' +
+      'An API key (`dga_live_...`, from `npm run keys -- create`). Required with AUTH=on unless the anonymous tier is open; ' +
       'DoH clients, which cannot send headers, put it in the path instead: `/dns-query/{key}`.',
   },
   [ADMIN_TOKEN_SCHEME]: {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Miniflare } from 'miniflare';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClassifyBatchResponse, ClassifyResponse } from '../../src/schemas/classify.js';
 import { ErrorEnvelope } from '../../src/schemas/common.js';
 import { Health, ModelInfo } from '../../src/schemas/model.js';
@@ -124,6 +126,13 @@ describe('the page, the docs and the OpenAPI document, served by the Worker in w
     expect(ModelInfo.safeParse(await json('/v1/model')).error).toBeUndefined();
     expect(Health.safeParse(await json('/healthz')).error).toBeUndefined();
     expect(ErrorEnvelope.safeParse(await json('/v1/classify?domain=bad_name.com')).error).toBeUndefined();
+  });
+
+  it('bundles zod with its English messages only (wrangler.toml [alias] -> src/bundle/zod.ts)', async () => {
+    const script = await readFile(join(inject('bundleDir'), 'index.js'), 'utf8');
+    expect(script).toContain('Invalid input: expected');
+    // German, Spanish and French messages (esbuild writes non-ASCII characters as escapes, so ASCII words).
+    for (const word of ['erwartet', 'Entrada inv', 'attendu']) expect(script).not.toContain(word);
   });
 
   it('accepts a JSON content type with parameters and spaces, as before the schemas', async () => {
