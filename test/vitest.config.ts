@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: unit tests of the pure core, scripts and CLI in Node; integration tests that run the real
+// Four projects: unit tests of the pure core, scripts and CLI in Node; integration tests that run the real
 // Worker bundle (built by wrangler, with the committed model) inside workerd through Miniflare; end-to-end
-// tests with real clients against `wrangler dev` (test/e2e).
+// tests with real clients against `wrangler dev` (test/e2e); and the page in a real browser (Debian's
+// Chromium through playwright-core) against `wrangler dev` (test/browser).
 export default defineConfig({
   test: {
     projects: [
@@ -32,6 +33,16 @@ export default defineConfig({
           name: 'e2e',
           root: '.',
           include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          root: '.',
+          include: ['test/browser/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 180_000,

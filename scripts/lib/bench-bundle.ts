@@ -8,16 +8,17 @@ import { BenchError, log, type Row } from './bench-util.js';
 /** Section 1: build the deployable bundle with `wrangler deploy --dry-run` and measure it. */
 
 /** File extensions that are Worker modules (what wrangler uploads); README.md and .map files are not. */
-export const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data'> = {
+export const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data' | 'Text'> = {
   '.js': 'ESModule',
   '.wasm': 'CompiledWasm',
   '.onnx': 'Data',
+  '.svg': 'Text',
 };
 
 export interface Bundle {
   dir: string;
   /** Entry module first, as Miniflare needs it. */
-  modules: { type: 'ESModule' | 'CompiledWasm' | 'Data'; path: string }[];
+  modules: { type: 'ESModule' | 'CompiledWasm' | 'Data' | 'Text'; path: string }[];
   files: { name: string; bytes: number; gzipBytes: number }[];
   rawBytes: number;
   gzipBytes: number;

@@ -2,27 +2,31 @@
  * Error codes shared by every surface (HTTP API, CLI, DNS filter). They are part of the public contract:
  * clients branch on `code`, never on `message`, so codes never change once published.
  */
-export type ErrorCode =
-  | 'invalid_domain'
-  | 'invalid_json'
-  | 'invalid_request'
-  | 'invalid_dns_message'
-  | 'unsupported_media_type'
-  | 'payload_too_large'
-  | 'uri_too_long'
-  | 'headers_too_large'
-  | 'too_many_domains'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'model_unavailable'
-  | 'missing_api_key'
-  | 'invalid_api_key'
-  | 'quota_exceeded'
-  | 'rate_limited'
-  | 'metering_unavailable'
-  | 'invalid_admin_token'
-  | 'admin_disabled'
-  | 'internal_error';
+export const ERROR_CODES = [
+  'invalid_domain',
+  'invalid_json',
+  'invalid_request',
+  'invalid_dns_message',
+  'unsupported_media_type',
+  'payload_too_large',
+  'uri_too_long',
+  'headers_too_large',
+  'too_many_domains',
+  'not_found',
+  'method_not_allowed',
+  'model_unavailable',
+  'missing_api_key',
+  'invalid_api_key',
+  'quota_exceeded',
+  'rate_limited',
+  'metering_unavailable',
+  'invalid_admin_token',
+  'admin_disabled',
+  'internal_error',
+] as const;
+
+/** One of ERROR_CODES (the list exists at run time for the OpenAPI description's enum). */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
  * A failure a caller can act on. `status` is the HTTP status the Worker answers with; the CLI and the DNS

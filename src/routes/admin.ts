@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { generateApiKey, generateKeyId, hashApiKey, isKeyId, keyHint } from '../core/api-keys.js';
 import { DgaEdgeError } from '../core/errors.js';
 import { usageCsv, type UsageRow } from '../core/usage-csv.js';
@@ -9,6 +9,8 @@ import { errorResponse } from '../http/error-response.js';
 import { meteringBinding } from '../http/metering.js';
 import { allowOnly } from '../http/method-not-allowed.js';
 import type { KeyRecord } from '../metering/types.js';
+import { ADMIN_TOKEN_SCHEME, errorResponses } from '../schemas/common.js';
+import { CreateKeyRequest, KeyIdParams, KeyInfo, KeyList, KeyUsage, NewKey, UsageExport, UsageExportCsv, UsageExportQuery } from '../schemas/usage.js';
 
 /** Longest billing export, in days. */
 const MAX_EXPORT_DAYS = 366;
@@ -43,6 +45,71 @@ function exportRange(from: string | undefined, to: string | undefined): { from: 
   return range;
 }
 
+/** What every admin operation shares: the admin token, and the refusals of adminAuth and the key store. */
+const admin = { tags: ['admin'], security: [{ [ADMIN_TOKEN_SCHEME]: [] }] };
+const adminErrors = {
+  401: ['invalid_admin_token'],
+  403: ['admin_disabled'],
+  405: ['method_not_allowed'],
+  500: ['internal_error'],
+  503: ['metering_unavailable'],
+} as const;
+const json = <T>(schema: T) => ({ 'application/json': { schema } });
+
+/** The admin API's operations, as /openapi.json describes them. */
+export const adminOperations = [
+  createRoute({
+    ...admin,
+    method: 'post',
+    path: '/v1/admin/keys',
+    summary: 'Create an API key',
+    description: 'Creates a key on a plan. The answer is the only place the key itself ever appears; store it now.',
+    request: { body: { required: true, content: json(CreateKeyRequest) } },
+    responses: {
+      201: { description: 'The new key', content: json(NewKey) },
+      ...errorResponses({ ...adminErrors, 400: ['invalid_json', 'invalid_request'] }),
+    },
+  }),
+  createRoute({
+    ...admin,
+    method: 'get',
+    path: '/v1/admin/keys',
+    summary: 'List API keys',
+    description: 'Every key ever created, revoked ones included; no secrets, no hashes.',
+    responses: { 200: { description: 'The keys', content: json(KeyList) }, ...errorResponses(adminErrors) },
+  }),
+  createRoute({
+    ...admin,
+    method: 'post',
+    path: '/v1/admin/keys/{id}/revoke',
+    summary: 'Revoke an API key',
+    description: 'From now on the key answers 401 `invalid_api_key`. Revoking twice keeps the first time.',
+    request: { params: KeyIdParams },
+    responses: { 200: { description: 'The revoked key', content: json(KeyInfo) }, ...errorResponses({ ...adminErrors, 404: ['not_found'] }) },
+  }),
+  createRoute({
+    ...admin,
+    method: 'get',
+    path: '/v1/admin/keys/{id}/usage',
+    summary: 'Usage of one API key',
+    description: 'The key’s units and requests in the current period (calendar month, UTC), day by day.',
+    request: { params: KeyIdParams },
+    responses: { 200: { description: 'The key’s usage', content: json(KeyUsage) }, ...errorResponses({ ...adminErrors, 404: ['not_found'] }) },
+  }),
+  createRoute({
+    ...admin,
+    method: 'get',
+    path: '/v1/admin/usage/export',
+    summary: 'Billing export',
+    description: 'Units per key per UTC day over a range of days (default: this month), as JSON or CSV.',
+    request: { query: UsageExportQuery },
+    responses: {
+      200: { description: 'The usage rows', content: { ...json(UsageExport), 'text/csv': { schema: UsageExportCsv } } },
+      ...errorResponses({ ...adminErrors, 400: ['invalid_request'] }),
+    },
+  }),
+];
+
 /**
  * The admin API behind `npm run keys` (ADMIN_TOKEN required):
  *   POST /v1/admin/keys {"plan", "label"}      -> 201 {key, id, ...}: the key is in this answer only
@@ -52,8 +119,11 @@ function exportRange(from: string | undefined, to: string | undefined): { from: 
  *   GET  /v1/admin/usage/export?from=&to=&format=json|csv -> units per key per UTC day, for billing
  * Keys are never logged. Storage failures answer 503 metering_unavailable.
  */
-export function adminRoutes(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function adminRoutes(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  // Described by adminOperations, answered by hand: the handlers' checks and messages are the contract of
+  // `npm run keys` (a POST body is read whatever its Content-Type; a malformed id is 404, not 400).
+  for (const operation of adminOperations) app.openAPIRegistry.registerPath(operation);
   app.use('/v1/admin/*', adminAuth);
   app.onError((error, c) => {
     if (error instanceof DgaEdgeError) return errorResponse(c, error.status, error.code, error.message);

@@ -1,15 +1,42 @@
-import { Hono } from 'hono';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/env.js';
 import { errorResponse } from '../http/error-response.js';
 import { metering, meteringBinding } from '../http/metering.js';
 import { allowOnly } from '../http/method-not-allowed.js';
+import { API_KEY_SCHEME, errorResponses } from '../schemas/common.js';
+import { Usage } from '../schemas/usage.js';
+
+export const usageRoute = createRoute({
+  method: 'get',
+  path: '/v1/usage',
+  summary: 'Usage of the calling key',
+  description:
+    'The key’s units and requests in the current period (calendar month, UTC), day by day. Needs a key (no anonymous tier), ' +
+    'costs no units, and counts against the key’s request rate. With AUTH=off nothing is metered: 404 `not_found`.',
+  tags: ['usage'],
+  security: [{ [API_KEY_SCHEME]: [] }],
+  responses: {
+    200: { description: 'The key’s usage this period', content: { 'application/json': { schema: Usage } } },
+    ...errorResponses({
+      401: ['missing_api_key', 'invalid_api_key'],
+      402: ['quota_exceeded'],
+      404: ['not_found'],
+      405: ['method_not_allowed'],
+      429: ['rate_limited'],
+      500: ['internal_error'],
+      503: ['metering_unavailable'],
+    }),
+  },
+});
 
 /**
  * GET /v1/usage: the calling key's usage in the current period (calendar month, UTC), day by day. Needs a
  * key (no anonymous tier), costs no units, and counts against the key's request rate like any request.
  */
-export function usageRoutes(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function usageRoutes(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  // Described by usageRoute, answered by hand: its refusals come from the metering middleware and the meter.
+  app.openAPIRegistry.registerPath(usageRoute);
   app.use('/v1/usage', metering({ billable: false, anonymous: false }));
   app.get('/v1/usage', async (c) => {
     const caller = c.var.caller;

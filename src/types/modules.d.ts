@@ -7,3 +7,7 @@ declare module '*.wasm' {
   const module: WebAssembly.Module; // rule type "CompiledWasm"
   export default module;
 }
+declare module '*.svg' {
+  const text: string; // rule type "Text": the model card's ROC plot, served at /roc.svg
+  export default text;
+}

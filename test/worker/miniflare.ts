@@ -22,10 +22,11 @@ export const DURABLE_OBJECTS = {
   IP_LIMITER: { className: 'IpRateLimiter', useSQLite: true },
 };
 
-const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data'> = {
+const MODULE_TYPES: Record<string, 'ESModule' | 'CompiledWasm' | 'Data' | 'Text'> = {
   '.js': 'ESModule',
   '.wasm': 'CompiledWasm',
   '.onnx': 'Data',
+  '.svg': 'Text',
 };
 
 /**

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Miniflare } from 'miniflare';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startWorker, type ModuleOverride } from './miniflare.js';
@@ -59,7 +60,7 @@ async function startBroken(override: ModuleOverride) {
       lines.push(...parts.filter((l) => l.trim() !== ''));
     });
   };
-  const mf = await startWorker({}, { handleRuntimeStdio: (stdout, stderr) => (collect(stdout), collect(stderr)) }, override);
+  const mf = await startWorker({}, { handleRuntimeStdio: (stdout: Readable, stderr: Readable) => (collect(stdout), collect(stderr)) }, override);
   workers.push(mf);
   const call = async (path: string, init?: RequestInit) => {
     const response = await mf.dispatchFetch(`${BASE}${path}`, init as never);
