@@ -47,6 +47,8 @@ const ISOLATE_GROWTH_SLACK_MIB = 4; // GC timing alone moves a small heap by a f
  * the end are counted and reported (they make the check fail).
  */
 const DRAIN_SECONDS = 5;
+/** How often the Worker's RSS is sampled for the trace in the report (a /proc read, no request). */
+const RSS_TRACE_SECONDS = 10;
 /** Live keys created for the run (requests spread over them at random). */
 const LIVE_KEYS = 3;
 /** The anonymous tier's requests per minute: low enough that the anonymous scenario sees 429s too. */
@@ -210,6 +212,7 @@ async function main() {
   const keyUnits = new Map<string, KeyUnits>();
   const memory: MemorySnapshot[] = [];
   let drained = 0;
+  const rssTrace: number[] = [];
   let result: autocannon.Result;
   try {
     // Keys: live ones on the "load" plan, and one created then revoked.
@@ -235,6 +238,10 @@ async function main() {
     }
     const startedAt = performance.now();
     const middle = sleep((seconds * 1000) / 2).then(async () => memory.push(await snapshot(server, 'middle')));
+    const traceWorker = workerdOf(server).worker;
+    const tracer = setInterval(() => {
+      if (traceWorker !== undefined) rssTrace.push(readRss(traceWorker).rssMiB);
+    }, RSS_TRACE_SECONDS * 1000);
     result = await autocannon({
       url: server.base,
       connections,
@@ -289,6 +296,7 @@ async function main() {
         },
       ],
     });
+    clearInterval(tracer);
     await middle;
     await sleep(500);
     memory.push(await snapshot(server, 'end'));
@@ -371,6 +379,8 @@ async function main() {
     '',
     `Memory ${verdict.stable ? '**stable**' : '**NOT stable**'}: ${verdict.why}.${memory.some((m) => m.error) ? ` (${memory.find((m) => m.error)!.error})` : ''}`,
     '',
+    `workerd RSS every ${RSS_TRACE_SECONDS} s during the run (MiB): ${rssTrace.map((v) => fmt(v, 0)).join(', ')}.`,
+    '',
     `Verdict: ${ok ? '**pass**' : '**FAIL**'}`,
   ].join('\n');
   process.stdout.write(`${report}\n`);
@@ -409,6 +419,7 @@ async function main() {
         units: [...keyUnits.values()].map((u) => ({ id: u.key.id, label: u.label, charged: u.charged, expected: u.expected, chargedAnswers: u.chargedAnswers, usage: u.usage })),
         unitsOk,
         memory,
+        rssTrace: { everySeconds: RSS_TRACE_SECONDS, mib: rssTrace },
         verdict,
         ok,
       },
