@@ -52,6 +52,11 @@ export interface WranglerDevOptions {
   secrets?: readonly string[];
 }
 
+/**
+ * Starts `node scripts/start.js` (wrangler dev) on 127.0.0.1 with a fresh state directory under `tmp` and an
+ * inspector port, and resolves once `/healthz` answers 200 (throws with the log's last lines if it exits or
+ * does not answer within 60 s). `options` adds vars and environment for one run; without it, as the bench runs.
+ */
 export async function startWranglerDev(root: string, tmp: string, requestedPort?: number, options: WranglerDevOptions = {}): Promise<Server> {
   const port = requestedPort ?? (await freePort());
   await assertPortFree(port);
