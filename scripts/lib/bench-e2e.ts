@@ -42,7 +42,22 @@ async function tail(file: string, lines = 25): Promise<string> {
   }
 }
 
-export async function startWranglerDev(root: string, tmp: string, requestedPort?: number): Promise<Server> {
+/** Extra settings for one wrangler dev run (the benchmark passes none). */
+export interface WranglerDevOptions {
+  /** Appended to `node scripts/start.js ...`, e.g. `['--var', 'AUTH:on']`; logged with secrets masked. */
+  extraArgs?: readonly string[];
+  /** Added to the child's environment (e.g. DOH_UPSTREAM, which scripts/start.js reads). */
+  env?: Readonly<Record<string, string>>;
+  /** Values to print as *** in the logged command line (an ADMIN_TOKEN passed as a var). */
+  secrets?: readonly string[];
+}
+
+/**
+ * Starts `node scripts/start.js` (wrangler dev) on 127.0.0.1 with a fresh state directory under `tmp` and an
+ * inspector port, and resolves once `/healthz` answers 200 (throws with the log's last lines if it exits or
+ * does not answer within 60 s). `options` adds vars and environment for one run; without it, as the bench runs.
+ */
+export async function startWranglerDev(root: string, tmp: string, requestedPort?: number, options: WranglerDevOptions = {}): Promise<Server> {
   const port = requestedPort ?? (await freePort());
   await assertPortFree(port);
   const inspectorPort = await freePort();
@@ -51,11 +66,13 @@ export async function startWranglerDev(root: string, tmp: string, requestedPort?
   // A fresh --persist-to: wrangler dev keeps Cache API entries on disk (.wrangler/state) between runs, which
   // would turn this run's "new" names into cache hits of an earlier run's.
   const persist = join(tmp, `wrangler-state-${port}`);
-  const args = ['scripts/start.js', '--inspector-port', String(inspectorPort), '--persist-to', persist];
-  log(`e2e: PORT=${port} node ${args.join(' ')} (cwd ${root}; log ${logFile})`);
+  const args = ['scripts/start.js', '--inspector-port', String(inspectorPort), '--persist-to', persist, ...(options.extraArgs ?? [])];
+  const mask = (text: string) => (options.secrets ?? []).reduce((t, secret) => t.split(secret).join('***'), text);
+  const envText = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v} `).join('');
+  log(mask(`e2e: ${envText}PORT=${port} node ${args.join(' ')} (cwd ${root}; log ${logFile})`));
   const child = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, PORT: String(port) },
+    env: { ...process.env, ...options.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(out);
