@@ -3,10 +3,10 @@
 // Build: npx wrangler deploy --dry-run --config examples/doh-filter-worker/wrangler.toml --outdir /tmp/example
 import { createDgaFilter, DgaEdgeError } from 'dga-edge';
 // wrangler resolves .wasm and .onnx imports by relative path only (not through package exports), so they
-// point into node_modules; in your project: ../node_modules/dga-edge/model/dga.onnx and
+// point into node_modules; in your project: ../node_modules/dga-edge/model/dga.int8.onnx and
 // ../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm.
 import wasm from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
-import model from '../../../model/dga.onnx';
+import model from '../../../model/dga.int8.onnx'; // int8 weights; same scores as model/dga.onnx
 import metadata from '../../../model/metadata.json';
 
 interface Env {
