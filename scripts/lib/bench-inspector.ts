@@ -18,14 +18,21 @@ interface MinimalWebSocket {
 export interface HeapUsage {
   usedMiB: number;
   totalMiB: number;
+  /** With `collectGarbage`: used after a full GC, read in the same inspector session. */
+  usedAfterGcMiB?: number;
   target: string;
 }
 
-export async function workerHeapUsage(inspectorPort: number, preferTitle?: RegExp): Promise<HeapUsage> {
-  return withTimeout(readHeap(inspectorPort, preferTitle), 10_000, 'reading the JS heap over the inspector');
+/**
+ * `collectGarbage`: after the plain reading, run a full GC (HeapProfiler.collectGarbage) and read again in
+ * the same session (workerd's inspector takes one session at a time), so `usedAfterGcMiB` is what is still
+ * reachable rather than whatever garbage the last GC left: the reading that tells a leak from a lazy collector.
+ */
+export async function workerHeapUsage(inspectorPort: number, preferTitle?: RegExp, options: { collectGarbage?: boolean } = {}): Promise<HeapUsage> {
+  return withTimeout(readHeap(inspectorPort, preferTitle, options.collectGarbage ?? false), options.collectGarbage ? 30_000 : 10_000, 'reading the JS heap over the inspector');
 }
 
-async function readHeap(inspectorPort: number, preferTitle?: RegExp): Promise<HeapUsage> {
+async function readHeap(inspectorPort: number, preferTitle: RegExp | undefined, collectGarbage: boolean): Promise<HeapUsage> {
   const response = await fetch(`http://127.0.0.1:${inspectorPort}/json`);
   const targets = (await response.json()) as { title?: string; id?: string; webSocketDebuggerUrl?: string }[];
   const usable = targets.filter((t) => t.webSocketDebuggerUrl);
@@ -36,17 +43,30 @@ async function readHeap(inspectorPort: number, preferTitle?: RegExp): Promise<He
   const WebSocket = require('ws') as new (url: string) => MinimalWebSocket;
   const socket = new WebSocket(target.webSocketDebuggerUrl!);
   try {
-    const result = await new Promise<{ usedSize: number; totalSize: number }>((resolve, reject) => {
+    type Usage = { usedSize: number; totalSize: number };
+    const result = await new Promise<{ before: Usage; after?: Usage }>((resolve, reject) => {
+      let before: Usage | undefined;
+      const send = (id: number, method: string) => socket.send(JSON.stringify({ id, method }));
       socket.on('error', reject);
-      socket.on('open', () => socket.send(JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' })));
+      socket.on('open', () => send(1, 'Runtime.getHeapUsage'));
       socket.on('message', (data) => {
-        const message = JSON.parse(data.toString()) as { id?: number; result?: { usedSize: number; totalSize: number }; error?: { message: string } };
-        if (message.id !== 1) return;
-        if (message.result) resolve(message.result);
-        else reject(new Error(message.error?.message ?? 'Runtime.getHeapUsage failed'));
+        const message = JSON.parse(data.toString()) as { id?: number; result?: Usage; error?: { message: string } };
+        if (message.id === 1) {
+          if (!message.result) return reject(new Error(message.error?.message ?? 'Runtime.getHeapUsage failed'));
+          before = message.result;
+          if (!collectGarbage) return resolve({ before });
+          return send(2, 'HeapProfiler.collectGarbage');
+        }
+        if (message.id === 2) return message.error ? resolve({ before: before! }) : send(3, 'Runtime.getHeapUsage');
+        if (message.id === 3) resolve({ before: before!, after: message.result });
       });
     });
-    return { usedMiB: result.usedSize / 2 ** 20, totalMiB: result.totalSize / 2 ** 20, target: target.title ?? target.id ?? '?' };
+    return {
+      usedMiB: result.before.usedSize / 2 ** 20,
+      totalMiB: result.before.totalSize / 2 ** 20,
+      ...(result.after ? { usedAfterGcMiB: result.after.usedSize / 2 ** 20 } : {}),
+      target: target.title ?? target.id ?? '?',
+    };
   } finally {
     socket.close();
   }
