@@ -34,7 +34,14 @@ const HELP = `Usage: npm run load -- [options]
   --out DIR          where to write <timestamp>.json and .md (default: runs/load)
   --help             this text`;
 
-/** Memory may grow by at most this much from the middle of the run to its end (RSS, and JS heap + wasm). */
+/**
+ * Memory may grow by at most this much from the middle of the run to its end. The verdict is on the
+ * Worker's isolate (JS heap still reachable after a forced full GC + ORT's wasm memory). The workerd
+ * process's RSS is reported but judged only when the isolate reading is unavailable: in local workerd RSS
+ * grows with the request count for any Worker (a hello-world Worker in Miniflare: 49 -> 300 MiB over 40k
+ * requests; wrangler dev's proxy process, which runs none of our code, grows too), so it does not measure
+ * this Worker.
+ */
 const RSS_GROWTH_LIMIT = 0.1;
 const ISOLATE_GROWTH_LIMIT = 0.25;
 const ISOLATE_GROWTH_SLACK_MIB = 4; // GC timing alone moves a small heap by a few MiB
@@ -130,11 +137,14 @@ function memoryVerdict(middle: MemorySnapshot, end: MemorySnapshot): { stable: b
   // What is still reachable after a full GC when we have it: "used" alone mostly measures the collector's laziness.
   const isolate = (m: MemorySnapshot) => (m.heapAfterGcMiB ?? m.heapMiB ?? Number.NaN) + (m.wasmMiB ?? 0);
   const isolateGrowthMiB = isolate(end) - isolate(middle);
-  const isolateOk = Number.isNaN(isolateGrowthMiB) || isolateGrowthMiB <= Math.max(ISOLATE_GROWTH_SLACK_MIB, isolate(middle) * ISOLATE_GROWTH_LIMIT);
-  const stable = Number.isFinite(rssGrowth) && rssGrowth <= RSS_GROWTH_LIMIT && isolateOk;
+  const judgedOnIsolate = middle.heapAfterGcMiB !== undefined && end.heapAfterGcMiB !== undefined;
+  const isolateOk = !Number.isNaN(isolateGrowthMiB) && isolateGrowthMiB <= Math.max(ISOLATE_GROWTH_SLACK_MIB, isolate(middle) * ISOLATE_GROWTH_LIMIT);
+  const rssOk = Number.isFinite(rssGrowth) && rssGrowth <= RSS_GROWTH_LIMIT;
+  const stable = judgedOnIsolate ? isolateOk : rssOk && (Number.isNaN(isolateGrowthMiB) || isolateOk);
   const why =
-    `middle -> end: RSS ${rssGrowth >= 0 ? '+' : ''}${fmt(rssGrowth * 100, 1)}% (limit +${RSS_GROWTH_LIMIT * 100}%), ` +
-    `JS heap + wasm ${isolateGrowthMiB >= 0 ? '+' : ''}${fmt(isolateGrowthMiB, 1)} MiB (limit +${ISOLATE_GROWTH_LIMIT * 100}% or ${ISOLATE_GROWTH_SLACK_MIB} MiB)`;
+    `middle -> end: JS heap after a full GC + wasm ${isolateGrowthMiB >= 0 ? '+' : ''}${fmt(isolateGrowthMiB, 1)} MiB (limit +${ISOLATE_GROWTH_LIMIT * 100}% or ${ISOLATE_GROWTH_SLACK_MIB} MiB)` +
+    (judgedOnIsolate ? '' : ' (no after-GC reading: judged on RSS too)') +
+    `; workerd RSS ${rssGrowth >= 0 ? '+' : ''}${fmt(rssGrowth * 100, 1)}% (${judgedOnIsolate ? 'reported, not judged: local workerd RSS grows with the request count for any Worker' : `limit +${RSS_GROWTH_LIMIT * 100}%`})`;
   return { stable, why };
 }
 
