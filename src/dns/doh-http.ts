@@ -2,6 +2,7 @@
 // the embeddable library both use it.
 import { DgaEdgeError } from '../core/errors.js';
 import type { DnsFilter, FilterAnswer } from './dns-filter.js';
+import { readBoundedBytes } from '../http/bounded-body.js';
 
 export const DNS_MESSAGE_TYPE = 'application/dns-message';
 
@@ -29,33 +30,6 @@ function tooLarge(): DgaEdgeError {
   return new DgaEdgeError('payload_too_large', `a DNS query may be at most ${MAX_QUERY_BYTES} bytes`, 413);
 }
 
-/** Reads a body, giving up as soon as it passes `limit` bytes (a lying or absent Content-Length included). */
-async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit) throw tooLarge();
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
-}
-
 /**
  * The DNS query of a DoH request: `GET ?dns=<base64url>` or `POST` with Content-Type
  * application/dns-message. Throws DgaEdgeError: 400 invalid_request (no `dns`), 400 invalid_dns_message
@@ -74,7 +48,7 @@ export async function readDohQuery(request: Request): Promise<Uint8Array> {
   if (!/^application\/dns-message\s*(;|$)/i.test(type)) {
     throw new DgaEdgeError('unsupported_media_type', `expected Content-Type: ${DNS_MESSAGE_TYPE}, got "${type || 'none'}"`, 415);
   }
-  return readLimited(request, MAX_QUERY_BYTES);
+  return readBoundedBytes(request, MAX_QUERY_BYTES, tooLarge);
 }
 
 /**
