@@ -29,8 +29,11 @@ import { BENIGN_FAMILY, canonicalFamily, OTHER_FAMILY } from './lib/family-map.j
 import { fileSaveHandler } from './lib/tfjs-files.js';
 import {
   createFamilyModel,
+  copyWeights,
   createModel,
   familyMetrics,
+  isMasked,
+  loadLayersModelDir,
   loadCheckpoint,
   predictAll,
   rocAuc,
@@ -64,6 +67,15 @@ const FLAGS: Record<string, FlagSpec> = {
   patience: { type: 'string', default: '3', help: 'early stopping: epochs without improvement of --monitor' },
   monitor: { type: 'string', default: 'val_score_loss', help: 'early-stopping metric: val_score_loss, val_loss or val_auc' },
   resume: { type: 'string', help: 'checkpoint directory to resume from (e.g. <out>/checkpoint)' },
+  'init-from': {
+    type: 'string',
+    help: 'start a new run (fresh optimizer and early stopping) from the weights of a saved tfjs model directory (e.g. model/tfjs) of the same sizes; it may differ in --padding',
+  },
+  padding: {
+    type: 'string',
+    default: 'mask',
+    help: 'mask: pad steps are masked and batches are grouped by label length, each as wide as its longest label (~2.8x faster); count: every batch padded to --max-length and the pad steps run through the LSTM (models before 2026.11.28-3). Two-headed models only; ignored with --resume (the checkpoint decides)',
+  },
   out: { type: 'string', default: 'model', help: 'output directory (writes tfjs/model.json, tfjs/weights.bin, metadata.json, checkpoint/)' },
   'embedding-dim': { type: 'string', default: '32', help: 'embedding size' },
   units: { type: 'string', default: '64', help: 'LSTM units' },
@@ -225,6 +237,8 @@ async function main(): Promise<void> {
     patience: num(values, 'patience', (n) => int(n) && n >= 1, 'a positive integer'),
     monitor: values.monitor as Monitor,
     resume: typeof values.resume === 'string' ? resolve(values.resume) : undefined,
+    initFrom: typeof values['init-from'] === 'string' ? resolve(values['init-from']) : undefined,
+    maskPadding: values.padding === 'mask',
     embeddingDim: num(values, 'embedding-dim', (n) => int(n) && n > 0, 'a positive integer'),
     units: num(values, 'units', (n) => int(n) && n > 0, 'a positive integer'),
     maxLength: num(values, 'max-length', (n) => int(n) && n >= 1 && n <= 253, 'an integer in 1..253'),
@@ -243,6 +257,9 @@ async function main(): Promise<void> {
     quantizationAware: values['quantization-aware'] === true,
   };
   if (cfg.backend !== 'wasm' && cfg.backend !== 'cpu') fail('--backend must be wasm or cpu');
+  if (values.padding !== 'mask' && values.padding !== 'count') fail('--padding must be mask or count');
+  if (cfg.resume && cfg.initFrom) fail('--resume continues a run; --init-from starts a new one from saved weights: give one of them');
+  if (cfg.initFrom && !existsSync(join(cfg.initFrom, 'model.json'))) fail(`--init-from ${cfg.initFrom} must hold model.json and its weights (a tfjs model directory)`);
   if (!['val_loss', 'val_score_loss', 'val_auc'].includes(cfg.monitor)) fail('--monitor must be val_score_loss, val_loss or val_auc');
   if (cfg.data) {
     try {
@@ -360,8 +377,23 @@ async function main(): Promise<void> {
       log(`train: ${cfg.quantizationAware ? 'quantization-aware' : 'float'} training from a ${cfg.quantizationAware ? 'float' : 'quantization-aware'} checkpoint: early stopping starts afresh`);
     }
   } else {
-    model = families ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight }) : createModel(modelOptions);
+    model = families
+      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, masked: cfg.maskPadding })
+      : createModel(modelOptions);
+    if (cfg.initFrom) {
+      const from = await loadLayersModelDir(cfg.initFrom);
+      try {
+        copyWeights(from, model);
+      } catch (err) {
+        fail(`--init-from ${cfg.initFrom}: ${(err as Error).message}`);
+      } finally {
+        from.dispose();
+      }
+      log(`train: weights initialised from ${cfg.initFrom} (new run: fresh optimizer state and early stopping)`);
+    }
   }
+  const maskPadding = isMasked(model);
+  log(`train: padding ${maskPadding ? 'masked, length-bucketed batches' : 'counted, batches padded to --max-length'}`);
   log(`train: model ${model.layers.map((l) => l.name).join(' -> ')}, ${model.countParams()} parameters`);
 
   const trainStarted = performance.now();
@@ -470,6 +502,7 @@ async function main(): Promise<void> {
       units: cfg.units,
       dropout: cfg.dropout,
       recurrentActivation: 'sigmoid',
+      ...(maskPadding ? { maskPadding: true } : {}),
     },
     onnx: families ? { input: 'chars', score: 'score', logit: 'logit', family: 'family' } : { input: 'chars', score: 'score', logit: 'logit' },
     ...(families ? { families } : {}),
@@ -493,6 +526,8 @@ async function main(): Promise<void> {
         monitor: cfg.monitor,
         patience: cfg.patience,
         quantizationAware: cfg.quantizationAware,
+        padding: maskPadding ? 'mask' : 'count',
+        ...(cfg.initFrom ? { initFrom: cfg.initFrom } : {}),
       },
       wallTimeSeconds: Math.round((performance.now() - started) / 1000),
       trainSeconds: Math.round(trainSeconds),

@@ -42,6 +42,16 @@ import type { LayersModelJson } from './tfjs-files.js';
  * input is the unfolded model (H[0] = C[0] = 0). Only the "float" and "int8-weights" schemes fold (the
  * others keep chars [batch, maxLength] and no pad_steps input).
  *
+ * A masked model (Embedding mask_zero=true, as trained by scripts/train.ts with length buckets): masked pad
+ * steps leave the LSTM state where it was, so a row's result must not depend on its padding at all, also
+ * inside a batch (rows shorter than the batch's width). The graph turns each pre-padded row into a
+ * post-padded one and hands the LSTM its length (ONNX LSTM's sequence_lens counts leading steps):
+ *   len = ReduceSum(Cast(chars > 0)); index[n,t] = (t + width - len[n]) mod width
+ *   GatherElements(chars, index, axis 1) -> embedding -> LSTM(..., sequence_lens = max(len, 1), zero initial
+ *   state) -> Y_h * (len > 0)   (an all-padding row keeps the zero state, as in tfjs)
+ * The pad-state tables stay in the graph (all zero) so that the input contract (chars + pad_steps) is the
+ * same for every model. Only folding schemes can export a masked model.
+ *
  * The int8 file (scheme "int8-weights", see WEIGHT_SCHEMES) is the same graph with W, R and the head kernels
  * stored as int8 + per-channel scales and a Cast + Mul in front of each (onnxruntime folds them into float
  * weights when the session is created, so it runs exactly as fast as the float file).
@@ -77,6 +87,8 @@ export interface ParsedLstmClassifier {
   units: number;
   /** Time steps from the model's input shape, or null when the model leaves them open. */
   inputLength: number | null;
+  /** The embedding masks index 0 (pad steps do not change the LSTM state). */
+  masked: boolean;
   embeddings: Float32Array; // [V,E]
   kernel: Float32Array; // [E,4U], Keras gate order i,f,c,o
   recurrentKernel: Float32Array; // [U,4U]
@@ -366,7 +378,6 @@ const isOff = (v: unknown) => v === undefined || v === null || v === false;
 
 function parseEmbedding(layer: LayerJson) {
   const c = layer.config;
-  if (!isOff(c.mask_zero)) unsupported(layer, 'mask_zero=true (masking is not exported; the model must use pre-padding without a mask)');
   const inputDim = c.input_dim;
   const outputDim = c.output_dim;
   if (!Number.isInteger(inputDim) || !Number.isInteger(outputDim)) unsupported(layer, 'input_dim/output_dim missing');
@@ -379,7 +390,7 @@ function parseEmbedding(layer: LayerJson) {
   const il = c.input_length;
   if (inputLength === null && typeof il === 'number') inputLength = il;
   if (Array.isArray(il) && il.length === 1 && typeof il[0] === 'number') inputLength = il[0];
-  return { vocabSize: inputDim as number, embeddingDim: outputDim as number, inputLength };
+  return { vocabSize: inputDim as number, embeddingDim: outputDim as number, inputLength, masked: c.mask_zero === true };
 }
 
 function parseLstm(layer: LayerJson) {
@@ -457,6 +468,7 @@ export function parseLstmClassifier(modelJson: ConvertInput['modelJson'], weight
     embeddingDim: E,
     units: U,
     inputLength: emb.inputLength ?? plan.inputLength,
+    masked: emb.masked,
     embeddings: take(plan.embedding, 'embeddings', [V, E]),
     kernel: take(plan.lstm, 'kernel', [E, 4 * U]),
     recurrentKernel: take(plan.lstm, 'recurrent_kernel', [U, 4 * U]),
@@ -687,6 +699,42 @@ export function padStateTables(p: { x: Float32Array; W: Float32Array; R: Float32
 
 const MS_DOMAIN = 'com.microsoft';
 
+/**
+ * For a masked model: the pre-padded chars [N,W] rolled left to post-padding ("mask.post_padded"), plus
+ * "mask.seq_lens" int32 [N] (max(len, 1)) and "mask.has_chars" float [1,N,1] (len > 0) for the LSTM.
+ */
+function postPadded(
+  chars: string,
+  initializers: onnx.ITensorProto[],
+  node: (op: string, ins: string[], outs: string[], attrs: Parameters<typeof makeNode>[3], name: string) => void,
+): string {
+  initializers.push(
+    makeTensor('mask.zero_i32', 'INT32', [], [0]),
+    makeTensor('mask.one_i32', 'INT32', [], [1]),
+    makeTensor('mask.zero_i64', 'INT64', [], [0]),
+    makeTensor('mask.one_i64', 'INT64', [], [1]),
+    makeTensor('mask.axis1', 'INT64', [1], [1]),
+    makeTensor('mask.axes_0_2', 'INT64', [2], [0, 2]),
+  );
+  node('Greater', [chars, 'mask.zero_i32'], ['mask.is_char'], {}, 'mask.is_char');
+  node('Cast', ['mask.is_char'], ['mask.is_char_i64'], { to: DataType.INT64 }, 'mask.is_char_i64');
+  node('ReduceSum', ['mask.is_char_i64', 'mask.axis1'], ['mask.len'], { keepdims: 0 }, 'mask.len');
+  node('Shape', [chars], ['mask.shape'], {}, 'mask.shape');
+  node('Gather', ['mask.shape', 'mask.one_i64'], ['mask.width'], { axis: 0 }, 'mask.width');
+  node('Sub', ['mask.width', 'mask.len'], ['mask.pad'], {}, 'mask.pad');
+  node('Range', ['mask.zero_i64', 'mask.width', 'mask.one_i64'], ['mask.steps'], {}, 'mask.steps');
+  node('Unsqueeze', ['mask.pad', 'mask.axis1'], ['mask.pad_col'], {}, 'mask.pad_col');
+  node('Add', ['mask.pad_col', 'mask.steps'], ['mask.shifted'], {}, 'mask.shifted');
+  node('Mod', ['mask.shifted', 'mask.width'], ['mask.index'], {}, 'mask.index');
+  node('GatherElements', [chars, 'mask.index'], ['mask.post_padded'], { axis: 1 }, 'mask.post_padded');
+  node('Cast', ['mask.len'], ['mask.len_i32'], { to: DataType.INT32 }, 'mask.len_i32');
+  node('Max', ['mask.len_i32', 'mask.one_i32'], ['mask.seq_lens'], {}, 'mask.seq_lens');
+  node('Greater', ['mask.len', 'mask.zero_i64'], ['mask.nonempty'], {}, 'mask.nonempty');
+  node('Cast', ['mask.nonempty'], ['mask.nonempty_f'], { to: DataType.FLOAT }, 'mask.nonempty_f');
+  node('Unsqueeze', ['mask.nonempty_f', 'mask.axes_0_2'], ['mask.has_chars'], {}, 'mask.has_chars');
+  return 'mask.post_padded';
+}
+
 /** Builds the ONNX ModelProto (unserialised); see convertLayersModel. */
 export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}): onnx.IModelProto {
   const scheme = options.scheme ?? 'float';
@@ -701,6 +749,9 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   const fold = options.foldPadding ?? FOLDING_SCHEMES.includes(scheme);
   if (fold && !FOLDING_SCHEMES.includes(scheme)) {
     throw new Error(`tfjs-to-onnx: scheme ${scheme} cannot fold padding (only ${FOLDING_SCHEMES.join(', ')}); pass foldPadding: false`);
+  }
+  if (parsed.masked && !fold) {
+    throw new Error(`tfjs-to-onnx: the model masks its padding (mask_zero); only a padding-folding export (scheme ${FOLDING_SCHEMES.join(' or ')}) computes it exactly`);
   }
   const graphNames = [names.input, names.logit, names.score, ...(K > 0 ? [names.family] : []), ...(fold ? [names.padSteps] : [])];
   if (new Set(graphNames).size !== graphNames.length) throw new Error(`tfjs-to-onnx: metadata.onnx names must differ: ${graphNames.join(', ')}`);
@@ -738,7 +789,8 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   const steps: string | number = fold ? 'length' : T;
   const int8Embedding = int8 && options.int8Embedding === true;
   const table = weight('embedding.weight', parsed.embeddings, [V, E], 0, int8Embedding);
-  node('Gather', [table, names.input], ['embedded'], { axis: 0 }, 'embedding');
+  const lstmChars = parsed.masked ? postPadded(names.input, initializers, node) : names.input;
+  node('Gather', [table, lstmChars], ['embedded'], { axis: 0 }, 'embedding');
   node('Transpose', ['embedded'], ['embedded_tnc'], { perm: [1, 0, 2] }, 'to_time_major');
   valueInfo.push(makeValueInfo('embedded', 'FLOAT', ['batch', steps, E]), makeValueInfo('embedded_tnc', 'FLOAT', [steps, 'batch', E]));
   /** The float values a weight() matrix has in the graph (after dequantization for int8 schemes). */
@@ -782,7 +834,10 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
       if (fold) {
         // States after k = 0..T pad steps, from the very values the LSTM node computes with.
         const x = graphValues(parsed.embeddings, [V, E], 0, int8Embedding).slice(0, E);
-        const states = padStateTables({ x, W: graphValues(W, [1, 4 * U, E], 1), R: graphValues(R, [1, 4 * U, U], 1), B, units: U, steps: T });
+        // Masked pad steps keep the zero initial state: all-zero tables.
+        const states = parsed.masked
+          ? { h: new Float32Array((T + 1) * U), c: new Float32Array((T + 1) * U) }
+          : padStateTables({ x, W: graphValues(W, [1, 4 * U, E], 1), R: graphValues(R, [1, 4 * U, U], 1), B, units: U, steps: T });
         initializers.push(
           makeTensor('lstm.pad_state_h', 'FLOAT', [T + 1, U], states.h),
           makeTensor('lstm.pad_state_c', 'FLOAT', [T + 1, U], states.c),
@@ -793,9 +848,10 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
           node('Unsqueeze', [`lstm.initial_${s}_rows`, 'lstm.direction_axis'], [`lstm.initial_${s}`], {}, `lstm.initial_${s}`);
           valueInfo.push(makeValueInfo(`lstm.initial_${s}`, 'FLOAT', [1, 'batch', U]));
         }
-        lstmInputs.push('', 'lstm.initial_h', 'lstm.initial_c');
+        lstmInputs.push(parsed.masked ? 'mask.seq_lens' : '', 'lstm.initial_h', 'lstm.initial_c');
       }
-      node('LSTM', lstmInputs, ['', 'lstm.Y_h'], lstmAttrs, 'lstm');
+      node('LSTM', lstmInputs, ['', parsed.masked ? 'lstm.Y_h_raw' : 'lstm.Y_h'], lstmAttrs, 'lstm');
+      if (parsed.masked) node('Mul', ['lstm.Y_h_raw', 'mask.has_chars'], ['lstm.Y_h'], {}, 'lstm.zero_empty_rows');
     }
     initializers.push(makeTensor('lstm.h_shape', 'INT64', [2], [-1, U]));
     node('Reshape', ['lstm.Y_h', 'lstm.h_shape'], ['lstm.h'], {}, 'last_hidden');

@@ -25,6 +25,11 @@ export interface ModelMetadata {
     units: number;
     dropout: number;
     recurrentActivation: 'sigmoid';
+    /**
+     * Pad steps are masked (they leave the LSTM state unchanged), so a name's result does not depend on
+     * how wide it was padded; the ONNX graph computes this itself. Absent (older models): pad steps count.
+     */
+    maskPadding?: boolean;
   };
   /**
    * Input and output tensor names of the ONNX graph; `family` only when the model has a family head.

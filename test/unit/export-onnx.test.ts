@@ -284,10 +284,9 @@ describe('tfjs LayersModel -> ONNX exporter', () => {
       expect(mutate((l) => (l[1]!.config.return_sequences = true))).toThrow(/LSTM layer "lstm": return_sequences=true/);
     });
 
-    it('go_backwards, stateful, mask_zero, other activations', () => {
+    it('go_backwards, stateful, other activations', () => {
       expect(mutate((l) => (l[1]!.config.go_backwards = true))).toThrow(/LSTM layer "lstm": go_backwards/);
       expect(mutate((l) => (l[1]!.config.stateful = true))).toThrow(/LSTM layer "lstm": stateful/);
-      expect(mutate((l) => (l[0]!.config.mask_zero = true))).toThrow(/Embedding layer "embedding": mask_zero/);
       expect(mutate((l) => (l[1]!.config.activation = 'relu'))).toThrow(/LSTM layer "lstm": activation="relu"/);
       expect(mutate((l) => (l[3]!.config.activation = 'linear'))).toThrow(/Dense layer "score": activation="linear"/);
     });
@@ -348,9 +347,9 @@ function setSeededWeightsByName(model: tf.LayersModel, seed: number): void {
 }
 
 /** Runs an ONNX model in onnxruntime-web through the Worker's adapter (family output included). */
-async function runOnnx(bytes: Uint8Array, chars: Int32Array, count: number, familyName?: string) {
+async function runOnnx(bytes: Uint8Array, chars: Int32Array, count: number, familyName?: string, width = MAX_LENGTH) {
   const scorer = await createOnnxScorer({ model: bytes, wasm: await readFile(ortWasmPath()), maxLength: MAX_LENGTH, familyName, padStepsName: padStepsInputOf(bytes) });
-  return scorer.score(chars, count);
+  return scorer.score(chars, count, width);
 }
 
 type FunctionalLayer = { name: string; class_name: string; config: Record<string, unknown>; inbound_nodes: unknown[] };
@@ -555,7 +554,7 @@ describe('functional two-head model (score + family) -> ONNX', () => {
       expect(mutate((_, c) => (c.output_layers = [['score', 0, 0]]))).toThrow(/outputs \[score\] are not exactly the Dense heads \[family, score\]/);
     });
 
-    it('GRU and masking, which the trainer never produces', () => {
+    it('GRU and a Masking layer, which the trainer never produces', () => {
       expect(mutate((l) => (layer(l, 'lstm').class_name = 'GRU'))).toThrow(/GRU layer "lstm": GRU cells are not exported/);
       expect(
         mutate((l) => {
@@ -563,8 +562,59 @@ describe('functional two-head model (score + family) -> ONNX', () => {
           layer(l, 'embedding').inbound_nodes = from('mask');
         }),
       ).toThrow(/Masking layer "mask": masking is not exported/);
-      expect(mutate((l) => (layer(l, 'embedding').config.mask_zero = true))).toThrow(/Embedding layer "embedding": mask_zero=true/);
     });
+  });
+});
+
+describe('masked model (Embedding mask_zero, input of any width) -> ONNX', () => {
+  let model: tf.LayersModel;
+  let files: { json: LayersModelJson; weights: Uint8Array };
+  const meta = { ...metadata, families: FAMILIES, onnx: { ...metadata.onnx, family: 'family' } };
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    // The trainer's masked topology (scripts/lib/train-model.ts createFamilyModel({ masked: true })).
+    const chars = tf.input({ shape: [null], name: 'chars', dtype: 'int32' });
+    const embedded = tf.layers.embedding({ name: 'embedding', inputDim: V, outputDim: E, maskZero: true }).apply(chars) as tf.SymbolicTensor;
+    const hidden = tf.layers.lstm({ name: 'lstm', units: U, recurrentActivation: 'sigmoid' }).apply(embedded) as tf.SymbolicTensor;
+    const dropped = tf.layers.dropout({ name: 'dropout', rate: 0.25 }).apply(hidden) as tf.SymbolicTensor;
+    const score = tf.layers.dense({ name: 'score', units: 1, activation: 'sigmoid' }).apply(dropped) as tf.SymbolicTensor;
+    const family = tf.layers.dense({ name: 'family', units: K, activation: 'softmax' }).apply(dropped) as tf.SymbolicTensor;
+    model = tf.model({ inputs: chars, outputs: [score, family], name: 'dga_lstm' });
+    setSeededWeightsByName(model, SEED + 11);
+    files = await artifactsOf(model);
+  });
+  afterAll(() => model?.dispose());
+
+  it('exports with zero pad-state tables and agrees with tfjs at full width and at the batch\'s own width', async () => {
+    const bytes = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta });
+    const g = parseModel(bytes).graph as onnx.GraphProto;
+    for (const table of ['lstm.pad_state_h', 'lstm.pad_state_c']) {
+      const t = g.initializer.find((i) => i.name === table)!;
+      expect(Array.from(tensorValues(t) as Float32Array).every((v) => v === 0)).toBe(true);
+    }
+    const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH });
+    const names = [...randomNames(600, SEED + 5), '', 'a', 'google']; // '' is all padding: zero state, as in tfjs
+    const full = encoder.encodeBatch(names);
+    const expected = tf.tidy(() => (model.predict(tf.tensor2d(full, [names.length, MAX_LENGTH], 'int32')) as tf.Tensor[])[0]!.dataSync() as Float32Array);
+    // The same names without any padding beyond their own length give the same tfjs scores (the mask).
+    const short = names.filter((n) => n.length <= 6);
+    expect(short.length).toBeGreaterThan(10);
+    const narrow = tf.tidy(() => (model.predict(tf.tensor2d(encoder.encodeBatch(short, 6), [short.length, 6], 'int32')) as tf.Tensor[])[0]!.dataSync() as Float32Array);
+    short.forEach((n, i) => expect(Math.abs(narrow[i]! - expected[names.indexOf(n)]!)).toBeLessThan(1e-6));
+    const atFull = await runOnnx(bytes, full, names.length, 'family');
+    const atSix = await runOnnx(bytes, encoder.encodeBatch(short, 6), short.length, 'family', 6);
+    let diff = 0;
+    names.forEach((_, i) => (diff = Math.max(diff, Math.abs(atFull.scores[i]! - expected[i]!))));
+    short.forEach((n, i) => (diff = Math.max(diff, Math.abs(atSix.scores[i]! - expected[names.indexOf(n)]!))));
+    expect(diff).toBeLessThan(1e-5);
+  });
+
+  it('refuses an export that would run the pad steps (no folding)', () => {
+    expect(() => convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, { foldPadding: false })).toThrow(
+      /masks its padding \(mask_zero\); only a padding-folding export/,
+    );
+    expect(() => convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, { scheme: 'int8-dqlstm' })).toThrow(/cannot fold padding|masks its padding/);
   });
 });
 

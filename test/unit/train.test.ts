@@ -14,13 +14,18 @@ import { canonicalFamily } from '../../scripts/lib/family-map.js';
 import { fileLoadHandler } from '../../scripts/lib/tfjs-files.js';
 import { setupWasmBackend } from '../../scripts/lib/tfjs-wasm-backend.js';
 import {
+  copyWeights,
   createFamilyModel,
   createModel,
   FAMILY_MODEL_LAYER_NAMES,
   familyMetrics,
+  isMasked,
   LAYER_NAMES,
+  lengthBuckets,
   loadCheckpoint,
+  predictAll,
   rocAuc,
+  rowLengths,
   thresholdAtFpr,
   trainLoop,
   type EncodedFamilySet,
@@ -480,6 +485,101 @@ describe('two-headed model, checkpoints and early stopping', () => {
   });
 });
 
+describe('masked model and length-bucketed training', () => {
+  const families = ['benign', 'conficker', 'tinba', 'other'];
+  const T = 8;
+  const make = (seed: number, masked = true) => {
+    Math.random = createRng(seed);
+    return createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 3, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5, masked });
+  };
+  /** Rows of 1..T characters, pre-padded with zeros to T (what the encoder gives). */
+  const data = (seed: number, n: number): EncodedFamilySet => {
+    const rng = createRng(seed);
+    const family = Int32Array.from({ length: n }, () => Math.floor(rng() * 4));
+    const x = new Int32Array(n * T);
+    for (let i = 0; i < n; i++) {
+      const len = 1 + Math.floor(rng() * T);
+      for (let j = T - len; j < T; j++) x[i * T + j] = 1 + ((family[i]! * 7 + Math.floor(rng() * 5)) % 37);
+    }
+    return { x, y: Float32Array.from(family, (f) => (f === 0 ? 0 : 1)), family, n, maxLength: T };
+  };
+
+  it('lengthBuckets: every row once, each batch as wide as its longest row, narrower than T, same for a seed', () => {
+    const set = data(1, 1000);
+    const lengths = rowLengths(set);
+    expect(Math.min(...lengths)).toBe(1);
+    expect(Math.max(...lengths)).toBe(T);
+    const batches = lengthBuckets(lengths, 32, createRng(9), 4);
+    const seen = new Uint8Array(set.n);
+    for (const b of batches) {
+      expect(b.rows.length).toBeLessThanOrEqual(32);
+      expect(b.width).toBe(Math.max(...Array.from(b.rows, (r) => lengths[r]!)));
+      for (const r of b.rows) seen[r]!++;
+    }
+    expect(seen.every((v) => v === 1)).toBe(true);
+    expect(batches.length).toBe(Math.ceil(1000 / 32));
+    const meanWidth = batches.reduce((a, b) => a + b.width * b.rows.length, 0) / set.n;
+    expect(meanWidth).toBeLessThan(6); // lengths are uniform in 1..8 (mean 4.5); padding to T would be 8
+    expect(lengthBuckets(lengths, 32, createRng(9), 4)).toEqual(batches);
+    expect(lengthBuckets(lengths, 32, createRng(10), 4)).not.toEqual(batches);
+  });
+
+  it('a masked model gives the same outputs whatever the padding, and predictAll (sorted batches) matches predict', async () => {
+    await tf.setBackend('wasm');
+    const model = make(2);
+    expect(isMasked(model)).toBe(true);
+    expect(isMasked(make(2, false))).toBe(false);
+    const set = data(3, 300);
+    const full = (model.predict(tf.tensor2d(set.x, [set.n, T], 'int32')) as tf.Tensor[])[0]!.dataSync();
+    // Each row alone at exactly its own width.
+    const lengths = rowLengths(set);
+    for (let i = 0; i < 20; i++) {
+      const w = lengths[i]!;
+      const own = (model.predict(tf.tensor2d(set.x.slice(i * T + T - w, (i + 1) * T), [1, w], 'int32')) as tf.Tensor[])[0]!.dataSync();
+      expect(Math.abs(own[0]! - full[i]!)).toBeLessThan(1e-6);
+    }
+    const p = predictAll(model, set, 16);
+    for (let i = 0; i < set.n; i++) expect(Math.abs(p.scores[i]! - full[i]!)).toBeLessThan(1e-5);
+    // An unmasked model's result does depend on the padding (the pad steps run through the LSTM).
+    const unmasked = make(2, false);
+    const a = (unmasked.predict(tf.tensor2d(set.x.slice(0, T), [1, T], 'int32')) as tf.Tensor[])[0]!.dataSync()[0]!;
+    const w0 = lengths[0]!;
+    expect(w0).toBeLessThan(T);
+    const padded = new Int32Array(T);
+    padded.set(set.x.slice(T - w0, T), T - w0);
+    expect(a).toBeCloseTo((unmasked.predict(tf.tensor2d(padded, [1, T], 'int32')) as tf.Tensor[])[0]!.dataSync()[0]!, 6);
+  });
+
+  it('bucketed epochs resume exactly: 1 + 1 epochs from a checkpoint equal 2 epochs in one run', async () => {
+    await tf.setBackend('wasm');
+    const base = { batchSize: 32, seed: 5, monitor: 'val_loss' as const, patience: 5, minDelta: 0, familyLossWeight: 0.5 };
+    const train = data(4, 300);
+    const val = data(5, 80);
+    const straight = make(6);
+    const r = await trainLoop(straight, train, val, { ...base, epochs: 2 });
+    expect(r.state.history.map((h) => h.epoch)).toEqual([1, 2]);
+    expect(r.state.history[0]!.family_loss).toBeGreaterThan(0);
+    const dir = join(tmp, 'ck-masked');
+    await trainLoop(make(6), train, val, { ...base, epochs: 1, checkpointDir: dir, checkpointInfo: {} });
+    const ck = await loadCheckpoint(dir, { learningRate: 0.01, familyLossWeight: 0.5 });
+    expect(isMasked(ck.model)).toBe(true);
+    await trainLoop(ck.model, train, val, { ...base, epochs: 2, resume: { state: ck.state, bestWeights: ck.bestWeights } });
+    const want = straight.getWeights();
+    ck.model.getWeights().forEach((w, i) => expectClose(w.dataSync(), want[i]!.dataSync(), 1e-6));
+  });
+
+  it('copyWeights warm-starts a masked model from an unmasked one and refuses other sizes', async () => {
+    await tf.setBackend('wasm');
+    const from = make(7, false);
+    const to = make(8, true);
+    copyWeights(from, to);
+    to.getWeights().forEach((w, i) => expectClose(w.dataSync(), from.getWeights()[i]!.dataSync(), 0));
+    Math.random = createRng(9);
+    const bigger = createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 5, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5 });
+    expect(() => copyWeights(from, bigger)).toThrow(/weights differ: saved .*lstm\/kernel\[4,12\].*this run's model .*lstm\/kernel\[4,20\]/);
+  });
+});
+
 describe('scripts/train.ts --dataset (two heads) end to end', () => {
   it('trains, writes families metadata, and resumes from the checkpoint', async () => {
     const ds = join(tmp, 'e2e-ds');
@@ -500,6 +600,8 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     expect(meta1.families).toEqual(['benign', 'conficker', 'tinba', 'other']);
     expect(meta1.onnx).toEqual({ input: 'chars', score: 'score', logit: 'logit', family: 'family' });
     expect(meta1.training).toMatchObject({ epochs: 1 });
+    expect(meta1.architecture.maskPadding).toBe(true); // the default: --padding mask
+    expect(r1.stderr).toMatch(/padding masked, length-bucketed batches/);
     expect((meta1.training as { test?: unknown }).test).toBeDefined();
     const r2 = await run(process.execPath, [...args, '--epochs', '2', '--resume', join(out, 'checkpoint')], { cwd: ROOT, timeout: 60_000 });
     expect(r2.stderr).toMatch(/resumed from .*epoch-001 \(epoch 1/);
@@ -512,5 +614,18 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     expect(model.layers.map((l) => l.name)).toEqual([...FAMILY_MODEL_LAYER_NAMES]);
     const outs = model.predict(tf.zeros([2, 16], 'int32')) as tf.Tensor[];
     expect(outs.map((t) => t.shape)).toEqual([[2, 1], [2, 4]]);
-  }, 90_000);
+
+    // A new run warm-started from the saved weights, with the pad steps counted this time.
+    const out3 = join(tmp, 'e2e-init');
+    const r3 = await run(process.execPath, [...args, '--out', out3, '--epochs', '1', '--init-from', join(out, 'tfjs'), '--padding', 'count'], { cwd: ROOT, timeout: 60_000 });
+    expect(r3.stderr).toMatch(/weights initialised from .*e2e-v2\/tfjs/);
+    expect(r3.stderr).toMatch(/padding counted/);
+    const meta3 = parseModelMetadata(JSON.parse(await readFile(join(out3, 'metadata.json'), 'utf8')));
+    expect(meta3.architecture.maskPadding).toBeUndefined();
+    const bad = await run(process.execPath, [...args, '--out', out3, '--init-from', join(out, 'tfjs'), '--resume', join(out, 'checkpoint')], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 2 });
+    expect((bad as { stderr: string }).stderr).toMatch(/give one of them/);
+    const wrong = await run(process.execPath, [...args, '--out', out3, '--units', '6', '--init-from', join(out, 'tfjs')], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect((wrong as { stderr: string }).stderr).toMatch(/--init-from .*weights differ/);
+  }, 150_000);
 });
