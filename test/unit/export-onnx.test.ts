@@ -11,12 +11,10 @@ import { fileSaveHandler, readLayersModelFiles, type LayersModelJson } from '../
 import { convertLayersModel, kerasBiasToOnnx, kerasKernelToOnnx, padStepsInputOf, type BuildOptions } from '../../scripts/lib/tfjs-to-onnx.js';
 import { ortWasmPath } from '../../src/runtime/node-model.js';
 import { createRng as prng } from '../../scripts/lib/seeded-random.js';
+import { artifactsOf, buildTinyFunctional, setSeededWeights, TINY } from '../fixtures/tiny-models.js';
 
 // A tiny model with the trainer's four layers: V = 37 characters + padding, E = 8, U = 16, 20 steps.
-const V = DEFAULT_VOCABULARY.length + 1;
-const E = 8;
-const U = 16;
-const MAX_LENGTH = 20;
+const { V, E, U, T: MAX_LENGTH } = TINY;
 const SEED = 20261127;
 
 function buildModel(options: { recurrentActivation?: string } = {}): tf.Sequential {
@@ -34,23 +32,6 @@ function buildModel(options: { recurrentActivation?: string } = {}): tf.Sequenti
   return model;
 }
 
-/** Weights from the seeded PRNG, scaled so gates and scores spread over their range rather than saturate. */
-function setSeededWeights(model: tf.LayersModel, seed: number): void {
-  const rand = prng(seed);
-  const uniform = (shape: number[], scale: number) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    return tf.tensor(Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale), shape);
-  };
-  model.setWeights([
-    uniform([V, E], 1), // embedding/embeddings
-    uniform([E, 4 * U], 0.6), // lstm/kernel
-    uniform([U, 4 * U], 0.5), // lstm/recurrent_kernel
-    uniform([4 * U], 0.5), // lstm/bias
-    uniform([U, 1], 2.5), // score/kernel
-    uniform([1], 0.3), // score/bias
-  ]);
-}
-
 /** Random labels over the vocabulary, lengths 0..28 (longer than MAX_LENGTH ones get truncated). */
 function randomNames(count: number, seed: number): string[] {
   const rand = prng(seed);
@@ -61,25 +42,6 @@ function randomNames(count: number, seed: number): string[] {
     return s;
   });
 }
-
-/** In-memory save: the artifacts tfjs would write, as the parsed model.json + weight bytes. */
-async function artifactsOf(model: tf.LayersModel): Promise<{ json: LayersModelJson; weights: Uint8Array }> {
-  let json!: LayersModelJson;
-  let weights!: Uint8Array;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      const data = a.weightData!;
-      weights = new Uint8Array(Array.isArray(data) ? Buffer.concat(data.map((b) => Buffer.from(b))) : Buffer.from(data));
-      json = {
-        modelTopology: a.modelTopology as Record<string, unknown>,
-        weightsManifest: [{ paths: ['./weights.bin'], weights: a.weightSpecs! }],
-      };
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return { json, weights };
-}
-
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const metadata = { vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH, onnx: { input: 'chars', score: 'score', logit: 'logit' } };
@@ -311,43 +273,8 @@ describe('tfjs LayersModel -> ONNX exporter', () => {
 const K = 6;
 const FAMILIES = ['benign', 'alpha', 'beta', 'gamma', 'delta', 'other'];
 
-function buildFunctionalModel(options: { family?: boolean } = {}): tf.LayersModel {
-  const chars = tf.input({ shape: [MAX_LENGTH], name: 'chars', dtype: 'int32' });
-  const embedded = tf.layers.embedding({ name: 'embedding', inputDim: V, outputDim: E }).apply(chars) as tf.SymbolicTensor;
-  const hidden = tf.layers.lstm({ name: 'lstm', units: U, recurrentActivation: 'sigmoid' }).apply(embedded) as tf.SymbolicTensor;
-  const dropped = tf.layers.dropout({ name: 'dropout', rate: 0.25 }).apply(hidden) as tf.SymbolicTensor;
-  const score = tf.layers.dense({ name: 'score', units: 1, activation: 'sigmoid' }).apply(dropped) as tf.SymbolicTensor;
-  if (options.family === false) return tf.model({ inputs: chars, outputs: score, name: 'dga_lstm' });
-  const family = tf.layers.dense({ name: 'family', units: K, activation: 'softmax' }).apply(dropped) as tf.SymbolicTensor;
-  return tf.model({ inputs: chars, outputs: [score, family], name: 'dga_lstm' });
-}
-
-/** Seeded weights for any of these models, by weight name (scales keep gates, scores and softmax spread). */
-function setSeededWeightsByName(model: tf.LayersModel, seed: number): void {
-  const rand = prng(seed);
-  const scale: Record<string, number> = {
-    'embedding/embeddings': 1,
-    'lstm/kernel': 0.6,
-    'lstm/recurrent_kernel': 0.5,
-    'lstm/bias': 0.5,
-    'score/kernel': 2.5,
-    'score/bias': 0.3,
-    'family/kernel': 2,
-    'family/bias': 0.5,
-  };
-  model.setWeights(
-    model.weights.map((w) => {
-      const shape = w.shape as number[];
-      const n = shape.reduce((a, b) => a * b, 1);
-      const s = scale[w.originalName] ?? scale[w.name];
-      if (s === undefined) throw new Error(`no scale for weight ${w.originalName}`);
-      return tf.tensor(Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s), shape);
-    }),
-  );
-}
-
 /** Runs an ONNX model in onnxruntime-web through the Worker's adapter (family output included). */
-async function runOnnx(bytes: Uint8Array, chars: Int32Array, count: number, familyName?: string, width = MAX_LENGTH) {
+async function runOnnx(bytes: Uint8Array, chars: Int32Array, count: number, familyName?: string, width: number = MAX_LENGTH) {
   const scorer = await createOnnxScorer({ model: bytes, wasm: await readFile(ortWasmPath()), maxLength: MAX_LENGTH, familyName, padStepsName: padStepsInputOf(bytes) });
   return scorer.score(chars, count, width);
 }
@@ -362,8 +289,8 @@ describe('functional two-head model (score + family) -> ONNX', () => {
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    model = buildFunctionalModel();
-    setSeededWeightsByName(model, SEED + 7);
+    model = buildTinyFunctional();
+    setSeededWeights(model, SEED + 7);
     files = await artifactsOf(model);
     onnxBytes = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta });
   });
@@ -474,8 +401,8 @@ describe('functional two-head model (score + family) -> ONNX', () => {
   }, 60_000);
 
   it('exports a functional model with only the score head, like the sequential one', async () => {
-    const single = buildFunctionalModel({ family: false });
-    setSeededWeightsByName(single, SEED);
+    const single = buildTinyFunctional({ family: false });
+    setSeededWeights(single, SEED);
     const a = await artifactsOf(single);
     single.dispose();
     const bytes = convertLayersModel({ modelJson: a.json, weights: a.weights, metadata });
@@ -573,15 +500,8 @@ describe('masked model (Embedding mask_zero, input of any width) -> ONNX', () =>
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    // The trainer's masked topology (scripts/lib/train-model.ts createFamilyModel({ masked: true })).
-    const chars = tf.input({ shape: [null], name: 'chars', dtype: 'int32' });
-    const embedded = tf.layers.embedding({ name: 'embedding', inputDim: V, outputDim: E, maskZero: true }).apply(chars) as tf.SymbolicTensor;
-    const hidden = tf.layers.lstm({ name: 'lstm', units: U, recurrentActivation: 'sigmoid' }).apply(embedded) as tf.SymbolicTensor;
-    const dropped = tf.layers.dropout({ name: 'dropout', rate: 0.25 }).apply(hidden) as tf.SymbolicTensor;
-    const score = tf.layers.dense({ name: 'score', units: 1, activation: 'sigmoid' }).apply(dropped) as tf.SymbolicTensor;
-    const family = tf.layers.dense({ name: 'family', units: K, activation: 'softmax' }).apply(dropped) as tf.SymbolicTensor;
-    model = tf.model({ inputs: chars, outputs: [score, family], name: 'dga_lstm' });
-    setSeededWeightsByName(model, SEED + 11);
+    model = buildTinyFunctional({ masked: true });
+    setSeededWeights(model, SEED + 11);
     files = await artifactsOf(model);
   });
   afterAll(() => model?.dispose());
