@@ -1,9 +1,8 @@
 import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorker } from './miniflare.js';
+import { callWorker, startWorker, TEST_ORIGIN as BASE } from './miniflare.js';
 
 let mf: Miniflare;
-const BASE = 'http://dga-edge.test';
 
 beforeAll(async () => {
   mf = await startWorker();
@@ -12,17 +11,7 @@ afterAll(async () => {
   await mf?.dispose();
 });
 
-async function call(path: string, init?: RequestInit & { body?: string }) {
-  const response = await mf.dispatchFetch(`${BASE}${path}`, init as never);
-  const text = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, json, text };
-}
+const call = (path: string, init?: RequestInit) => callWorker(mf, path, init);
 
 function post(body: string, contentType = 'application/json') {
   return call('/v1/classify', { method: 'POST', headers: { 'content-type': contentType }, body });

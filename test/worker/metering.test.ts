@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorker } from './miniflare.js';
+import { callWorker as call, startWorker, TEST_ORIGIN as BASE, type Answer } from './miniflare.js';
 
-const BASE = 'http://dga-edge.test';
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** Small plans make every limit cheap to reach. */
 const PLANS = JSON.stringify({
@@ -16,24 +15,6 @@ const PLANS = JSON.stringify({
 });
 const METERED = { AUTH: 'on', PLANS, ADMIN_TOKEN };
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  json: any;
-  text: string;
-}
-
-async function call(mf: Miniflare, path: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await mf.dispatchFetch(`${BASE}${path}`, init as never);
-  const text = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers as unknown as Headers, json, text };
-}
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const get = (mf: Miniflare, key: string | undefined, domain: string, headers: Record<string, string> = {}) =>

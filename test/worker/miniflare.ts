@@ -67,3 +67,26 @@ export async function startBundle(dir: string, bindings: Record<string, string>,
     ...options,
   } as MiniflareOptions);
 }
+
+/** What a test reads of a response: status, headers, the body as text and, if it parses, as JSON. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  json: any; // tests index into arbitrary JSON
+  text: string;
+}
+
+export const TEST_ORIGIN = 'http://dga-edge.test';
+
+/** One request to the Worker through Miniflare (path relative to TEST_ORIGIN). */
+export async function callWorker(mf: Miniflare, path: string, init: RequestInit = {}): Promise<Answer> {
+  const response = await mf.dispatchFetch(`${TEST_ORIGIN}${path}`, init as never);
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers as unknown as Headers, json, text };
+}
