@@ -15,8 +15,9 @@ import { createRng } from './seeded-random.js';
  * it always returns the same split).
  *
  * Rules, in order:
- * 1. Every line is normalised with `normalizeDomain` (the same code serving uses); invalid names are
- *    skipped and counted. Blank lines and `#` comments are ignored.
+ * 1. Every line is normalised with `normalizeDomain` (the same code serving uses); invalid names, and names
+ *    serving does not score (scored label "", normalize.ts scoredForm), are skipped and counted. Blank
+ *    lines and `#` comments are ignored.
  * 2. Names are de-duplicated across files within a class (first file in sorted path order keeps it; for a
  *    DGA name listed by two families the first family wins and the clash is counted).
  * 3. Benign wins: a normalised name present in both the benign and the DGA lists is dropped from DGA.
@@ -226,6 +227,7 @@ export function buildDataset(entries: readonly RawEntry[], options: DatasetOptio
     let n;
     try {
       n = normalizeDomain(e.domain);
+      if (n.scored === '') throw new Error('no Latin letter or digit in the scored label: serving does not score it');
     } catch (err) {
       f.invalid++;
       cls(e.label).invalid++;
@@ -460,6 +462,7 @@ export function buildSplits(entries: readonly RawEntry[], options: SplitOptions)
     let n;
     try {
       n = normalizeDomain(e.domain);
+      if (n.scored === '') throw new Error('no Latin letter or digit in the scored label: serving does not score it');
     } catch (err) {
       invalid++;
       if (invalidExamples.length < 20) invalidExamples.push(`${e.file}: ${JSON.stringify(e.domain)}: ${(err as Error).message}`);
@@ -559,7 +562,7 @@ export function buildSplits(entries: readonly RawEntry[], options: SplitOptions)
       familyMap: { ...FAMILY_MAP },
       rules: [
         'source family names mapped to canonical names (scripts/lib/family-map.ts)',
-        'names normalised with normalizeDomain; invalid names skipped',
+        'names normalised with normalizeDomain; invalid names and names serving does not score (no Latin letter or digit in the scored label) skipped',
         'names de-duplicated within a class across files (first file in sorted path order keeps the name)',
         'benign wins: DGA names listed as benign, or whose scored label is a benign scored label, are dropped',
         'one example per (scored label, label)',
@@ -622,6 +625,10 @@ export async function readSplitFile(path: string): Promise<{ examples: Example[]
       n = normalizeDomain(r.name);
     } catch {
       invalid++;
+      continue;
+    }
+    if (n.scored === '') {
+      invalid++; // serving does not score it (normalize.ts scoredForm)
       continue;
     }
     examples.push({ scored: n.scored, label: r.label, family: r.family, name: n.name, registrable: n.registrable || n.name, file: path });

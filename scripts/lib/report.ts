@@ -452,8 +452,11 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
         (m.families ? `; family head \`${m.onnx.family}\` over ${m.families.length} classes.` : '; no family head.'),
       `- Input pre-processing (src/core/normalize.ts, src/core/encode.ts, shared by training and serving): trim, lowercase, strip one trailing dot, ` +
         `IDNA (UTS #46) to punycode, validate (LDH labels, <= 253 octets, no IP addresses), split with the Public Suffix List (private section ` +
-        `included, plus known dynamic-DNS suffixes), score the label left of the public suffix. Characters map to indices 1..${m.vocabulary.length} of ` +
-        `\`${m.vocabulary}\`; labels are pre-padded with 0 to ${m.maxLength} characters (longer labels keep their first ${m.maxLength}).`,
+        `included, plus known dynamic-DNS suffixes), score the label left of the public suffix; an internationalised (punycode) label is read in ` +
+        `Latin letters (accents off, other scripts dropped: xn--mnchen-3ya -> munchen) and one with no Latin letter or digit left is not scored ` +
+        `(score 0, \`unscored: non_latin_label\`). Characters map to indices 1..${m.vocabulary.length} of ` +
+        `\`${m.vocabulary}\`; labels are pre-padded with 0 to ${m.maxLength} characters (longer labels keep their first ${m.maxLength})` +
+        (m.architecture.maskPadding ? '; the padding is masked (it does not change the LSTM state), so a batch need only be as wide as its longest label.' : '.'),
       `- Decision threshold: score >= ${prob(m.threshold)} (metadata.json; chosen on validation benign names, overridable per deployment).`,
       `- Runtime: ONNX on onnxruntime-web (WASM) in Cloudflare Workers and Node: \`model/dga.int8.onnx\` (int8 weights, served by default) or \`model/dga.onnx\` (float, \`MODEL_PRECISION=float\`); the tfjs LayersModel (\`model/tfjs/\`) is the training artefact.`,
     ].join('\n'),

@@ -14,10 +14,15 @@ export interface Classification {
   domain: string;
   /** Normalised name (lowercase, punycode, no trailing dot). */
   name: string;
-  /** The label the model scored. */
+  /** What the model scored: the label left of the public suffix (its Latin reading for an IDN); "" if unscored. */
   scored: string;
-  /** Probability that the name was made by a DGA, 0..1. */
+  /** Probability that the name was made by a DGA, 0..1 (0 when `unscored`). */
   score: number;
+  /**
+   * Present when the model was not run: `non_latin_label`, the label is an internationalised name with no
+   * Latin letter or digit (normalize.ts scoredForm); the model reads Latin characters only, so it passes.
+   */
+  unscored?: 'non_latin_label';
   /** score >= threshold. */
   dga: boolean;
   /** Most likely family (P(family | DGA)), present when `dga` is true and the model has a family head. */
@@ -173,11 +178,12 @@ export function createClassifier(options: ClassifierOptions): Classifier {
       // Many names share a scored label (www.example.com, example.com): score each label once.
       const labelIndex = new Map<string, number>();
       for (const item of normalized) {
-        if ('scored' in item && !labelIndex.has(item.scored)) labelIndex.set(item.scored, labelIndex.size);
+        if ('scored' in item && item.scored !== '' && !labelIndex.has(item.scored)) labelIndex.set(item.scored, labelIndex.size);
       }
       const scored = await scoreLabels([...labelIndex.keys()], timings);
       const results = normalized.map((item): ClassificationOutcome => {
         if (!('scored' in item)) return item;
+        if (item.scored === '') return { domain: item.input, name: item.name, scored: '', score: 0, dga: false, unscored: 'non_latin_label' };
         const label = scored[labelIndex.get(item.scored)!]!;
         const dga = label.score >= threshold;
         const result: Classification = { domain: item.input, name: item.name, scored: item.scored, score: label.score, dga };

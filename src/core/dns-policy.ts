@@ -16,9 +16,10 @@ export type BlockReason =
  * - `class`: not class IN (e.g. CHAOS `version.bind`);
  * - `reverse`: under .arpa (PTR lookups: labels are digits, not a chosen name);
  * - `not-a-hostname`: the normaliser rejects it (root, `_dmarc.example.com` service labels, empty labels);
- * - `public-suffix`: the name is itself a public suffix (`com`, `co.uk`): there is no chosen label to score.
+ * - `public-suffix`: the name is itself a public suffix (`com`, `co.uk`): there is no chosen label to score;
+ * - `non-latin-label`: an internationalised label with no Latin letter or digit (normalize.ts scoredForm).
  */
-export type UnscoredReason = 'class' | 'reverse' | 'not-a-hostname' | 'public-suffix';
+export type UnscoredReason = 'class' | 'reverse' | 'not-a-hostname' | 'public-suffix' | 'non-latin-label';
 
 /** The policy's verdict on one question. */
 export type QuestionVerdict =
@@ -48,7 +49,9 @@ export function unscoredReason(name: string, qclass: string | undefined): Unscor
   if ((qclass ?? 'IN') !== 'IN') return 'class';
   if (name === 'arpa' || name.endsWith('.arpa')) return 'reverse';
   try {
-    if (normalizeDomain(name).registrable === '') return 'public-suffix';
+    const normalized = normalizeDomain(name);
+    if (normalized.registrable === '') return 'public-suffix';
+    if (normalized.scored === '') return 'non-latin-label';
   } catch (error) {
     if (error instanceof DgaEdgeError) return 'not-a-hostname';
     throw error;

@@ -72,6 +72,8 @@ export const TRY_IT_SCRIPT = String.raw`
     }
     nameCell.appendChild(nameWithScoredPart(item.name, item.scored));
     if (item.domain !== item.name) nameCell.appendChild(el('span', 'input', 'input: ' + item.domain));
+    // An internationalised label is read in Latin letters (xn--mnchen-3ya as munchen): say what was read.
+    if (item.scored && item.name.split('.').indexOf(item.scored) < 0) nameCell.appendChild(el('span', 'input', 'read as: ' + item.scored));
     row.appendChild(nameCell);
 
     var scoreCell = el('td');
@@ -90,7 +92,12 @@ export const TRY_IT_SCRIPT = String.raw`
     row.appendChild(scoreCell);
 
     var verdictCell = el('td');
-    verdictCell.appendChild(el('span', item.dga ? 'verdict dga' : 'verdict benign', item.dga ? 'DGA' : 'benign'));
+    if (item.unscored) {
+      verdictCell.appendChild(el('span', 'verdict benign', 'not scored'));
+      verdictCell.appendChild(document.createTextNode(' no Latin letter to read'));
+    } else {
+      verdictCell.appendChild(el('span', item.dga ? 'verdict dga' : 'verdict benign', item.dga ? 'DGA' : 'benign'));
+    }
     row.appendChild(verdictCell);
 
     var familyCell = el('td');

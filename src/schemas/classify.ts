@@ -85,11 +85,16 @@ export const Classification = z
     domain: z.string().openapi({ description: 'The input as given.', example: 'XJWQKZPVBN.net.' }),
     name: z.string().openapi({ description: 'Normalised name: lowercase, punycode, no trailing dot.', example: 'xjwqkzpvbn.net' }),
     scored: z.string().openapi({
-      description: 'The label the model saw: the one left of the public suffix (Public Suffix List with its private section, plus shared dynamic-DNS domains).',
+      description:
+        'The label the model saw: the one left of the public suffix (Public Suffix List with its private section, plus shared dynamic-DNS domains); for an internationalised label its Latin reading (accents off, other scripts dropped: xn--mnchen-3ya -> munchen); "" when the name was not scored (see `unscored`).',
       example: 'xjwqkzpvbn',
     }),
     score: z.number().min(0).max(1).openapi({ description: 'Probability that a DGA made the name.', example: 0.9927 }),
     dga: z.boolean().openapi({ description: '`score >= threshold` (the threshold in force, see GET /v1/model).' }),
+    unscored: z.enum(['non_latin_label']).optional().openapi({
+      description:
+        'Present when the model did not run: `non_latin_label`, an internationalised label with no Latin letter or digit (e.g. 北京大学.cn). The model reads Latin characters only; such names get score 0 and dga false.',
+    }),
     // `family` and `families` are described on Classification itself: a description here would land on
     // the shared FamilyScore component.
     family: FamilyScore.optional(),

@@ -41,6 +41,17 @@ describe('createClassifier', () => {
     expect(classifier.model).toEqual({ id: 'test-model', version: '1' });
   });
 
+  it('does not run the model for a label with no Latin letter or digit, and reads IDNs in Latin', async () => {
+    const calls: number[] = [];
+    const classifier = createClassifier({ metadata, scorer: fakeScorer(calls) });
+    const results = await classifier.classify(['北京大学.cn', 'яндекс.рф', 'xqzx.net', 'xqzẍ.net'], { families: 2, logit: true });
+    expect(results[0]).toEqual({ domain: '北京大学.cn', name: 'xn--1lq90ic7fzpc.cn', scored: '', score: 0, dga: false, unscored: 'non_latin_label' });
+    expect(results[1]).toMatchObject({ scored: '', score: 0, dga: false, unscored: 'non_latin_label' });
+    expect(results[2]).toMatchObject({ scored: 'xqzx', score: 1, dga: true });
+    expect(results[3]).toMatchObject({ name: 'xn--xqz-kez.net', scored: 'xqzx', score: 1, dga: true });
+    expect(calls).toEqual([1]); // one label ("xqzx", shared by two names) went to the model
+  });
+
   it('answers the valid names of a batch and marks the invalid ones', async () => {
     const results = await createClassifier({ metadata, scorer: fakeScorer([]) }).classify(['ok.com', 'bad_name.com', 7, 'x9.org']);
     expect(results.map((r) => (isClassificationError(r) ? r.error.code : 'ok'))).toEqual(['ok', 'invalid_domain', 'invalid_domain', 'ok']);

@@ -102,10 +102,11 @@ describe('the DNS policy', () => {
       { name: 'com', type: 'NS' },
       { name: '.', type: 'NS' },
       { name: 'version.bind', type: 'TXT', class: 'CH' },
+      { name: 'xn--1lq90ic7fzpc.cn', type: 'A' }, // 北京大学.cn: no Latin letter to read
     ];
     const verdict = await decideQuery(query(names), { lists: EMPTY_DNS_LISTS, classifier: stubClassifier({}, asked, 0) });
     expect(verdict.action).toBe('forward');
-    expect(verdict.questions.map((q) => ('unscored' in q ? q.unscored : q.action))).toEqual(['reverse', 'not-a-hostname', 'public-suffix', 'not-a-hostname', 'class']);
+    expect(verdict.questions.map((q) => ('unscored' in q ? q.unscored : q.action))).toEqual(['reverse', 'not-a-hostname', 'public-suffix', 'not-a-hostname', 'class', 'non-latin-label']);
     expect(asked).toEqual([]);
   });
 
@@ -129,6 +130,8 @@ describe('the DNS policy', () => {
     expect(unscoredReason('ip6.arpa', 'IN')).toBe('reverse');
     expect(unscoredReason('co.uk', 'IN')).toBe('public-suffix');
     expect(unscoredReason('a..b', 'IN')).toBe('not-a-hostname');
+    expect(unscoredReason('xn--d1acpjx3f.xn--p1ai', 'IN')).toBe('non-latin-label');
+    expect(unscoredReason('xn--mnchen-3ya.de', 'IN')).toBeUndefined(); // read as "munchen"
   });
 });
 

@@ -3,7 +3,7 @@ import tr46 from 'tr46';
 import { describe, expect, it } from 'vitest';
 import { createEncoder, DEFAULT_VOCABULARY, PAD_INDEX } from '../../src/core/encode.js';
 import { InvalidDomainError } from '../../src/core/errors.js';
-import { normalizeDomain, type NormalizedDomain } from '../../src/core/normalize.js';
+import { normalizeDomain, scoredForm, type NormalizedDomain } from '../../src/core/normalize.js';
 import metadataJson from '../../model/metadata.json' with { type: 'json' };
 import { assertProperty, fuzzRuns } from '../fixtures/fuzz.js';
 
@@ -97,10 +97,16 @@ function expectWellFormed(n: NormalizedDomain): void {
   expect(n.name.length).toBeLessThanOrEqual(253);
   const labels = n.name.split('.');
   for (const label of labels) expect(label).toMatch(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
-  expect(labels).toContain(n.scored);
   expect(n.name === n.publicSuffix || n.name.endsWith(`.${n.publicSuffix}`)).toBe(true);
+  // The scored label's source: the label left of the suffix (the leftmost for a bare suffix). The model
+  // reads it as it is, or its Latin reading for punycode (only a-z, 0-9, inner hyphens; maybe "").
+  const source = n.registrable === '' ? labels[0]! : n.registrable.slice(0, n.registrable.length - n.publicSuffix.length - 1);
+  expect(labels).toContain(source);
+  expect(n.scored).toBe(scoredForm(source));
+  if (source.startsWith('xn--')) expect(n.scored).toMatch(/^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)?$/);
+  else expect(n.scored).toBe(source);
   if (n.registrable !== '') {
-    expect(n.registrable).toBe(`${n.scored}.${n.publicSuffix}`);
+    expect(n.registrable).toBe(`${source}.${n.publicSuffix}`);
     expect(n.name).toBe(n.subdomain === '' ? n.registrable : `${n.subdomain}.${n.registrable}`);
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidDomainError } from '../../src/core/errors.js';
-import { normalizeDomain } from '../../src/core/normalize.js';
+import { normalizeDomain, scoredForm } from '../../src/core/normalize.js';
 
 function invalid(name: string): string {
   try {
@@ -35,11 +35,31 @@ describe('normalizeDomain', () => {
 
   it('converts internationalised names to punycode and validates punycode labels', () => {
     expect(normalizeDomain('Bücher.de').name).toBe('xn--bcher-kva.de');
-    expect(normalizeDomain('xn--bcher-kva.de').scored).toBe('xn--bcher-kva');
+    expect(normalizeDomain('xn--bcher-kva.de')).toMatchObject({ registrable: 'xn--bcher-kva.de', scored: 'bucher' });
     expect(normalizeDomain('例え.テスト').name).toBe('xn--r8jz45g.xn--zckzah');
     // Full-width letters and the ideographic full stop are mapped by UTS #46.
     expect(normalizeDomain('ＥＸＡＭＰＬＥ。com').name).toBe('example.com');
     expect(invalid('xn--zz.com')).toMatch(/internationalised/);
+  });
+
+  it('gives the model the Latin reading of an internationalised label, or "" when it has none', () => {
+    // Accents off (NFD without combining marks), Latin letters without a decomposition spelt out.
+    expect(normalizeDomain('münchen.de')).toMatchObject({ name: 'xn--mnchen-3ya.de', scored: 'munchen' });
+    expect(normalizeDomain('www.xn--mnchen-3ya.de').scored).toBe('munchen');
+    expect(normalizeDomain('straße.de').scored).toBe('strasse');
+    expect(normalizeDomain('ıstanbul.com').scored).toBe('istanbul');
+    expect(normalizeDomain('café-olé.fr').scored).toBe('cafe-ole');
+    expect(normalizeDomain('rødgrød.dk').scored).toBe('rodgrod');
+    // Other scripts leave nothing to read (the classifier then does not score the name) ...
+    expect(normalizeDomain('北京大学.cn')).toMatchObject({ name: 'xn--1lq90ic7fzpc.cn', registrable: 'xn--1lq90ic7fzpc.cn', scored: '' });
+    expect(normalizeDomain('яндекс.рф').scored).toBe('');
+    expect(normalizeDomain('xn--fiqs8s.com').scored).toBe('');
+    // ... unless Latin letters or digits are mixed in; hyphens left at the ends go.
+    expect(normalizeDomain('москва-2024.ru').scored).toBe('2024');
+    expect(normalizeDomain('ab-яндекс.ru').scored).toBe('ab');
+    // LDH labels are untouched, also when a subdomain is punycode.
+    expect(normalizeDomain('xn--mnchen-3ya.example.com').scored).toBe('example');
+    expect(scoredForm('xjwqkzpvbn')).toBe('xjwqkzpvbn');
   });
 
   it('uses the private section of the Public Suffix List', () => {

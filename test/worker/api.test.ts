@@ -24,6 +24,16 @@ function expectError(res: { status: number; json: any }, status: number, code: s
 }
 
 describe('the Worker in workerd, with the committed model', () => {
+  it('reads an internationalised label in Latin letters and does not score one with none', async () => {
+    const res = await post(JSON.stringify({ domains: ['münchen.de', '北京大学.cn', 'яндекс.рф'] }));
+    expect(res.status).toBe(200);
+    const [munich, peking, yandex] = res.json.results;
+    expect(munich).toMatchObject({ name: 'xn--mnchen-3ya.de', scored: 'munchen', dga: false });
+    expect(munich.unscored).toBeUndefined();
+    expect(peking).toEqual({ domain: '北京大学.cn', name: 'xn--1lq90ic7fzpc.cn', scored: '', score: 0, dga: false, unscored: 'non_latin_label' });
+    expect(yandex).toMatchObject({ scored: '', score: 0, dga: false, unscored: 'non_latin_label' });
+  });
+
   it('classifies one domain with GET', async () => {
     const res = await call('/v1/classify?domain=XJWQKZPVBN.net.');
     expect(res.status).toBe(200);
