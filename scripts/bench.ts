@@ -1,7 +1,8 @@
 // `npm run bench`: one table of the numbers that matter for serving the model at the edge.
 //   1. bundle raw / gzip       (wrangler deploy --dry-run)
 //   2. cold start              (fresh workerd via Miniflare: startup CPU vs a hello-world Worker, first request)
-//   3. warm model time          (inside the Worker, batch 1 / 64 / 1000, plus repeated names)
+//   3. warm model time          (inside the Worker, batch 1 / 64 / 1000, plus repeated names; one name's model
+//                               time from a loop of single-name calls in a bench-only entry)
 //   4. end to end              (autocannon against wrangler dev on 127.0.0.1)
 //   5. memory                  (workerd RSS and the Worker's JS heap)
 //   6. closeness to native      (Node: onnxruntime-web vs onnxruntime-node vs tfjs, shipped and paper-size model)
@@ -15,6 +16,7 @@ import { buildBundle, bundleRows, type Bundle } from './lib/bench-bundle.js';
 import { e2eRows, runE2e } from './lib/bench-e2e.js';
 import { nativeRows, runNative } from './lib/bench-native.js';
 import { cpuCounters, gitDescribe, markdownTable, otherCores } from './lib/bench-report.js';
+import { runScoreLoop, scoreLoopRows } from './lib/bench-score-loop.js';
 import { BenchError, fmt, installInterruptHandlers, loadAverage, log, type Row } from './lib/bench-util.js';
 import { coldRows, runCold, runWarm, warmRows } from './lib/bench-worker.js';
 
@@ -28,7 +30,9 @@ const HELP = `Usage: npm run bench -- [options]
                      (cold and warm need the bundle, which is then built but not reported)
   --root DIR         project checkout to measure (default: current directory). bundle, cold, warm and e2e
                      use DIR's files, wrangler and miniflare; DIR needs node_modules (or a symlink to one).
-                     The native section uses DIR's model files with this checkout's code.
+                     The native section uses DIR's model files with this checkout's code. The warm
+                     section copies a bench-only Worker entry (scripts/lib/bench-loop-worker.ts) into
+                     DIR/.wrangler/bench/ and builds it there, so it measures DIR's scorer.
   --out DIR          where to write <timestamp>.json and .md (default: runs/bench)
   --cold-runs N      fresh workerd processes per kind in the cold-start section (default 5, quick 2)
   --port N           port for wrangler dev (default: a free one)
@@ -100,7 +104,10 @@ async function main() {
       const cold = await timed('cold', () => runCold(root, bundle!, tmp, coldRuns, quick ? 30_000 : 75_000));
       rows.push(...coldRows(cold));
     }
-    if (run('warm')) rows.push(...warmRows(await timed('warm', () => runWarm(root, bundle!, quick))));
+    if (run('warm')) {
+      rows.push(...warmRows(await timed('warm', () => runWarm(root, bundle!, quick))));
+      rows.push(...scoreLoopRows(await timed('score loop', () => runScoreLoop(root, tmp, quick))));
+    }
     if (run('e2e')) rows.push(...e2eRows(await timed('e2e', () => runE2e(root, tmp, quick, port))));
     if (run('native')) rows.push(...nativeRows(await timed('native', () => runNative(root, tmp, quick))));
   } finally {

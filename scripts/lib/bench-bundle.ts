@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { BenchError, log, type Row } from './bench-util.js';
@@ -26,12 +26,18 @@ export interface Bundle {
   buildMs: number;
 }
 
-export async function buildBundle(root: string, outDir: string): Promise<Bundle> {
-  log(`bundle: wrangler deploy --dry-run in ${root}`);
+/**
+ * Builds `root`'s Worker with its own wrangler and wrangler.toml into `outDir`. `entry` (a path) replaces
+ * wrangler.toml's `main` for a bench-only build; the bundle's entry module is then `<entry's name>.js`.
+ */
+export async function buildBundle(root: string, outDir: string, entry?: string): Promise<Bundle> {
+  log(`bundle: wrangler deploy --dry-run in ${root}${entry ? ` with entry ${entry}` : ''}`);
   const started = performance.now();
   let stdout = '';
+  const entryJs = entry ? `${basename(entry).replace(/\.[cm]?[jt]s$/, '')}.js` : 'index.js';
   try {
-    const result = await promisify(execFile)(process.execPath, ['scripts/wrangler.js', 'deploy', '--dry-run', '--outdir', outDir], {
+    const args = ['scripts/wrangler.js', 'deploy', '--dry-run', '--outdir', outDir, ...(entry ? [entry] : [])];
+    const result = await promisify(execFile)(process.execPath, args, {
       cwd: root,
       maxBuffer: 16 * 1024 * 1024,
       timeout: 120_000,
@@ -43,8 +49,8 @@ export async function buildBundle(root: string, outDir: string): Promise<Bundle>
   }
   const buildMs = performance.now() - started;
   const names = (await readdir(outDir)).filter((f) => Object.keys(MODULE_TYPES).some((ext) => f.endsWith(ext)));
-  if (!names.includes('index.js')) throw new BenchError(`wrangler wrote no index.js to ${outDir}`);
-  names.sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
+  if (!names.includes(entryJs)) throw new BenchError(`wrangler wrote no ${entryJs} to ${outDir}`);
+  names.sort((a, b) => (a === entryJs ? -1 : b === entryJs ? 1 : a.localeCompare(b)));
   const files = [];
   for (const name of names) {
     const bytes = (await stat(join(outDir, name))).size;

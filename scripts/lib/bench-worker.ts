@@ -35,12 +35,12 @@ import {
 const disposers = new WeakMap<object, () => void>();
 
 /** Disposes a Miniflare started by start() and forgets its interrupt handler. */
-async function stop(mf: MiniflareClass): Promise<void> {
+export async function stop(mf: MiniflareClass): Promise<void> {
   disposers.get(mf)?.();
   await mf.dispose();
 }
 
-type MiniflareCtor = new (options: MiniflareOptions) => MiniflareClass;
+export type MiniflareCtor = new (options: MiniflareOptions) => MiniflareClass;
 
 /** Miniflare from the measured project's own node_modules (so --root measures that checkout's stack). */
 export async function loadMiniflare(root: string): Promise<MiniflareCtor> {
@@ -55,7 +55,7 @@ const BASE_OPTIONS = {
   cf: false,
 } as const;
 
-interface Started {
+export interface Started {
   mf: MiniflareClass;
   pid: number;
   readyMs: number;
@@ -63,7 +63,11 @@ interface Started {
   nodeCpuMs: number;
 }
 
-async function start(Miniflare: MiniflareCtor, options: Partial<MiniflareOptions>): Promise<Started> {
+/**
+ * Starts workerd through Miniflare (bench defaults, then `options`) and finds its process, whose CPU and
+ * memory the sections read from /proc. Stopped with stop(), or on Ctrl-C.
+ */
+export async function start(Miniflare: MiniflareCtor, options: Partial<MiniflareOptions>): Promise<Started> {
   const before = new Set(workerdPids());
   const cpu0 = process.cpuUsage();
   const started = performance.now();
@@ -87,7 +91,8 @@ async function start(Miniflare: MiniflareCtor, options: Partial<MiniflareOptions
   return { mf, pid: pids[0]!, readyMs, nodeCpuMs };
 }
 
-function workerModules(bundle: Bundle): Partial<MiniflareOptions> {
+/** Miniflare options that load a built bundle as an explicit modules list (entry first). */
+export function workerModules(bundle: Bundle): Partial<MiniflareOptions> {
   return { modules: bundle.modules, modulesRoot: bundle.dir } as Partial<MiniflareOptions>;
 }
 

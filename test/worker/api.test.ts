@@ -199,6 +199,12 @@ describe('the Worker in workerd, with the committed model', () => {
     expectError(await call('/v2/whatever'), 404, 'not_found');
   });
 
+  it('has no bench route: /__bench/score-loop exists only in the bench-only entry (scripts/lib/bench-loop-worker.ts)', async () => {
+    const body = JSON.stringify({ labels: ['google'], variant: 'own-width' });
+    expectError(await call('/__bench/score-loop', { method: 'POST', headers: { 'content-type': 'application/json' }, body }), 404, 'not_found');
+    expectError(await call('/__bench/score-loop'), 404, 'not_found');
+  });
+
   it('answers wrong methods with 405 and an Allow header', async () => {
     const res = await call('/v1/classify', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
     expectError(res, 405, 'method_not_allowed');
