@@ -9,7 +9,7 @@ import { createEncoder, DEFAULT_VOCABULARY } from '../../src/core/encode.js';
 import { parseModelMetadata } from '../../src/core/metadata.js';
 import { createOnnxScorer } from '../../src/runtime/onnx-scorer.js';
 import { ortWasmPath } from '../../src/runtime/node-model.js';
-import { createNameGenerator, createRng, log, median } from './bench-util.js';
+import { createNameGenerator, createRng, log, median, quantile } from './bench-util.js';
 import { fileLoadHandler, fileSaveHandler, readLayersModelFiles } from './tfjs-files.js';
 import { convertLayersModel, padStepsInputOf } from './tfjs-to-onnx.js';
 import { setupWasmBackend } from './tfjs-wasm-backend.js';
@@ -44,6 +44,11 @@ export interface ModelComparison {
   timings: EngineTiming[];
   /** Largest |score difference| against ORT-web over the batch, per engine. */
   maxAbsDiff: Record<string, number>;
+  /**
+   * ORT-web (the scorer) for one name at a time, each padded only to its own length, as the classifier
+   * calls the model for one name; padding-folded models only. Per-call times over the 256 labels.
+   */
+  ownWidth?: { medianMs: number; p90Ms: number; runs: number; meanWidth: number };
 }
 
 async function time(engine: EngineTiming['engine'], batch: number, run: Run, count: number, budgetMs: number): Promise<EngineTiming> {
@@ -125,6 +130,31 @@ async function compare(
     timings.push(await time(engine, 256, engines[engine](chars256, 256), args.quick ? 5 : 25, args.quick ? 3_000 : 8_000));
     timings.push(await time(engine, 1, engines[engine](chars1, 1), args.quick ? 30 : 200, args.quick ? 1_000 : 3_000));
   }
+  // After the timings above, so that V8 has compiled ORT's hot paths (the first calls in a process are slower).
+  let ownWidth: ModelComparison['ownWidth'];
+  if (padSteps) {
+    log(`native: ${label} model, ort-web one name at its own width`);
+    const rows = labels.map((l) => {
+      const width = Math.max(1, encoder.encodedLength(l));
+      return { width, chars: encoder.encodeBatch([l], width) };
+    });
+    const samples: number[] = [];
+    const passes = args.quick ? 4 : 20;
+    for (let pass = 0; pass < passes + 2; pass++) {
+      for (const row of rows) {
+        const t0 = performance.now();
+        await web.score(row.chars, 1, row.width);
+        if (pass >= 2) samples.push(performance.now() - t0);
+      }
+    }
+    ownWidth = {
+      medianMs: median(samples),
+      p90Ms: quantile(samples, 0.9),
+      runs: samples.length,
+      meanWidth: rows.reduce((a, r) => a + r.width, 0) / rows.length,
+    };
+  }
+
   return {
     model: label,
     description,
@@ -132,6 +162,7 @@ async function compare(
     meanLabelLength: labels.reduce((a, l) => a + l.length, 0) / labels.length,
     timings,
     maxAbsDiff,
+    ownWidth,
   };
 }
 

@@ -47,6 +47,16 @@ export function nativeRows(results: ModelComparison[]): Row[] {
         data: { web, node, tfjs },
       });
     }
+    if (r.ownWidth) {
+      const o = r.ownWidth;
+      rows.push({
+        section: 'native (Node)',
+        measure: `${r.model} model, batch 1 at the name's own width: ORT-web median / p90 (µs per call)`,
+        value: `**${fmt(o.medianMs * 1000, 1)}** / ${fmt(o.p90Ms * 1000, 1)}`,
+        how: `src/runtime/onnx-scorer.ts score() for one of the same 256 labels at a time, each padded only to its own length (mean ${fmt(o.meanWidth, 1)}), as the classifier calls the model for one name; ${o.runs} calls after 2 warm-up passes. The Worker's counterpart is the warm section's score loop`,
+        data: o,
+      });
+    }
   }
   return rows;
 }
