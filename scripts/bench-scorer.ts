@@ -5,9 +5,15 @@
 // fixed cost of a call). Median and p90 of per-call times over many calls after a warm-up; the variants take
 // turns in every round so that load from other processes falls on all of them alike.
 //
+// `--baseline DIR` also times the scorer of another checkout (DIR/src/runtime/onnx-scorer.ts, e.g. one made by
+// `git archive <commit> | tar -x -C DIR`) in the same rounds: a before/after comparison in one process, which
+// load from other processes distorts far less than two runs one after the other.
+//
 // The breakdown needs onnxruntime-web itself, which otherwise only onnx-scorer.ts imports; the scorer is
 // created first so that ORT's global env is configured exactly as the scorer configures it.
 import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web/wasm';
 import { createEncoder } from '../src/core/encode.js';
@@ -15,11 +21,12 @@ import { createOnnxScorer, scorerOptionsFrom } from '../src/runtime/onnx-scorer.
 import { MODEL_PATHS, ortWasmPath, readMetadata } from '../src/runtime/node-model.js';
 import { createNameGenerator, fmt, quantile } from './lib/bench-util.js';
 
-const HELP = `Usage: npx tsx scripts/bench-scorer.ts [--precision int8|float] [--rounds N] [--names N]
+const HELP = `Usage: npx tsx scripts/bench-scorer.ts [--precision int8|float] [--rounds N] [--names N] [--baseline DIR]
 
   --precision  which shipped export to load (default int8, as the Worker serves)
   --rounds     rounds over all variants (default 30; the first 3 are warm-up)
-  --names      distinct generated names per round (default 256; labels of 5-20 characters)`;
+  --names      distinct generated names per round (default 256; labels of 5-20 characters)
+  --baseline   another checkout whose src/runtime/onnx-scorer.ts is timed in the same rounds (same model)`;
 
 async function main() {
   const { values } = parseArgs({
@@ -27,6 +34,7 @@ async function main() {
       precision: { type: 'string', default: 'int8' },
       rounds: { type: 'string', default: '30' },
       names: { type: 'string', default: '256' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -44,6 +52,16 @@ async function main() {
   const options = scorerOptionsFrom(metadata);
   const scorer = await createOnnxScorer({ model, wasm: await readFile(ortWasmPath()), ...options });
   const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  // The other checkout's scorer module shares this process's onnxruntime-web when its node_modules is
+  // (a link to) this one's; either way it gets the same model bytes and options.
+  const baselineDir = values.baseline === undefined ? undefined : resolve(values.baseline);
+  const baseline = baselineDir
+    ? await ((await import(pathToFileURL(join(baselineDir, 'src/runtime/onnx-scorer.ts')).href)) as typeof import('../src/runtime/onnx-scorer.js')).createOnnxScorer({
+        model,
+        wasm: await readFile(ortWasmPath()),
+        ...options,
+      })
+    : undefined;
   const { maxLength } = metadata;
   const inputName = options.inputName ?? 'chars';
   const padName = options.padStepsName;
@@ -68,6 +86,12 @@ async function main() {
   const variants: [string, (i: number) => unknown][] = [
     ['scorer.score, batch 1, own width (the Worker\'s call)', (i) => scorer.score(rows[i]!.chars, 1, rows[i]!.width)],
     [`scorer.score, batch 1, width ${maxLength}`, (i) => scorer.score(rows[i]!.full, 1, maxLength)],
+    ...(baseline
+      ? ([
+          [`baseline scorer (${baselineDir}), batch 1, own width`, (i) => baseline.score(rows[i]!.chars, 1, rows[i]!.width)],
+          [`baseline scorer, batch 1, width ${maxLength}`, (i) => baseline.score(rows[i]!.full, 1, maxLength)],
+        ] as [string, (i: number) => unknown][])
+      : []),
     ['  the input tensors alone (new ort.Tensor per input)', (i) => feedsOf(rows[i]!.chars, rows[i]!.width)],
     ['  session.run, prebuilt feeds, all outputs', (i) => session.run(prebuilt[i]!)],
     [`  session.run, fetches [${withFamily([outputs.logit]).join(', ')}]`, (i) => session.run(prebuilt[i]!, withFamily([outputs.logit]))],
