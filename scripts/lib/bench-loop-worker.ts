@@ -1,7 +1,7 @@
 /**
  * A bench-only Worker entry (`npm run bench`, warm section): the real Worker (src/index.ts, re-exported
  * whole) plus one route, POST /__bench/score-loop, that makes one single-name model call after another
- * inside workerd and reports how long they took. One call (~0.05 ms) is far below workerd's clock, which
+ * inside workerd and reports how long they took. One call (~0.06 ms) is far below workerd's clock, which
  * moves in whole milliseconds (and, deployed, not at all during CPU work); thousands in a row, read after a
  * timer (an I/O boundary), are not. wrangler.toml's `main` stays src/index.ts, so no deployed Worker has this
  * route: scripts/lib/bench-score-loop.ts builds this file with `wrangler deploy --dry-run <entry>`.
