@@ -359,6 +359,9 @@ async function main(): Promise<void> {
     learningRate: cfg.learningRate,
   };
   const checkpointDir = join(cfg.out, 'checkpoint');
+  const commandLine = ['npx', 'tsx', 'scripts/train.ts', ...process.argv.slice(2)].join(' ');
+  // The invocations before this one (a resumed run's earlier commands), for the model card.
+  let earlierCommands: string[] = [];
   let model;
   let resume: { state: LoopState; bestWeights: import('@tensorflow/tfjs').Tensor[] | null } | undefined;
   if (cfg.resume) {
@@ -367,6 +370,7 @@ async function main(): Promise<void> {
     if (JSON.stringify(saved.families) !== JSON.stringify(families)) fail(`--resume: checkpoint family classes ${JSON.stringify(saved.families)} differ from this dataset's`);
     if ((saved.dataset ?? saved.data) !== (cfg.dataset ?? cfg.data)) log(`train: warning: checkpoint was trained on ${saved.dataset ?? saved.data}`);
     model = ck.model;
+    earlierCommands = Array.isArray((ck.info as { commandLines?: unknown }).commandLines) ? ((ck.info as { commandLines: string[] }).commandLines) : [];
     resume = { state: ck.state, bestWeights: ck.bestWeights };
     log(`train: resumed from ${ck.path} (epoch ${ck.state.epoch}, best ${JSON.stringify(ck.state.best)})`);
     if (Boolean((ck.info as { quantizationAware?: boolean }).quantizationAware) !== cfg.quantizationAware) {
@@ -411,7 +415,7 @@ async function main(): Promise<void> {
     minDelta: 0,
     familyLossWeight: cfg.familyLossWeight,
     checkpointDir,
-    checkpointInfo: { families, dataset: cfg.dataset, data: cfg.data, config: cfg, quantizationAware: cfg.quantizationAware },
+    checkpointInfo: { families, dataset: cfg.dataset, data: cfg.data, config: cfg, quantizationAware: cfg.quantizationAware, commandLines: [...earlierCommands, commandLine] },
     resume,
     quantizationAware: cfg.quantizationAware,
     onBatchEnd: ({ epoch, batch, batchesPerEpoch, loss }) => {
@@ -560,7 +564,8 @@ async function main(): Promise<void> {
       },
       ...extra,
       backend: `tfjs ${tfVersion} ${cfg.backend}`,
-      commandLine: ['npx', 'tsx', 'scripts/train.ts', ...process.argv.slice(2)].join(' '),
+      commandLine,
+      commandLines: [...earlierCommands, commandLine],
     },
   };
   parseModelMetadata(JSON.parse(JSON.stringify(metadata)));

@@ -609,6 +609,10 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     expect(r2.stderr).not.toMatch(/epoch 1\/2 /);
     const meta2 = parseModelMetadata(JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')));
     expect((meta2.training as { history: { epoch: number }[] }).history.map((h) => h.epoch)).toEqual([1, 2]);
+    const commands = (meta2.training as { commandLines: string[] }).commandLines;
+    expect(commands).toHaveLength(2); // the first run and the resume, for the model card
+    expect(commands[0]).not.toMatch(/--resume/);
+    expect(commands[1]).toMatch(/--resume/);
     await tf.setBackend('wasm');
     const model = await tf.loadLayersModel(fileLoadHandler(join(out, 'tfjs')));
     expect(model.layers.map((l) => l.name)).toEqual([...FAMILY_MODEL_LAYER_NAMES]);
