@@ -70,7 +70,12 @@ export function blockReasonText(reason: BlockReason, namedQuestion = false): str
     // An exact entry already is the question's name.
     return `denylist ${reason.match.kind}=${reason.match.entry}${reason.match.kind === 'suffix' ? which : ''}`;
   }
-  return `dga score=${reason.score.toFixed(4)}${reason.family ? ` family=${reason.family}` : ''}${which}`;
+  return `dga score=${fourDecimalsDown(reason.score)}${reason.family ? ` family=${reason.family}` : ''}${which}`;
+}
+
+/** Four decimals, cut rather than rounded: a probability below 1 (0.99999) never reads "1.0000". */
+function fourDecimalsDown(p: number): string {
+  return (Math.floor(p * 1e4 + 1e-9) / 1e4).toFixed(4); // + 1e-9: 0.29 * 1e4 is 2899.9999999999995
 }
 
 /**

@@ -123,6 +123,8 @@ describe('the DNS policy', () => {
     expect(blockReasonText({ source: 'denylist', name: 'evil.com', match: { kind: 'name', entry: 'evil.com' } }, true)).toBe('denylist name=evil.com');
     expect(blockReasonText({ source: 'denylist', name: 'a.evil.com', match: { kind: 'suffix', entry: 'evil.com' } }, true)).toBe('denylist suffix=evil.com name=a.evil.com');
     expect(blockReasonText({ source: 'dga', name: 'x.net', score: 0.998 })).toBe('dga score=0.9980');
+    expect(blockReasonText({ source: 'dga', name: 'x.net', score: 0.9999939 })).toBe('dga score=0.9999'); // cut, not rounded up to 1
+    expect(blockReasonText({ source: 'dga', name: 'x.net', score: 1 })).toBe('dga score=1.0000');
   });
 
   it('says why a name is not scored', () => {
