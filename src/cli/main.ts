@@ -8,8 +8,9 @@ import { DEFAULT_METADATA_PATH, loadNodeClassifier, MODEL_PATHS } from '../runti
 const USAGE = `Usage: dga-edge classify [FILE] [options]
 
 Classifies domain names, one per line, from FILE or standard input, and prints one JSON object per line
-in input order: {"domain","name","scored","score","dga"}, or {"domain","error":{"code","message"}} for a
-line that is not a valid domain name. Same model and pre-processing as the HTTP API.
+in input order: {"domain","name","scored","score","dga"} (+ "family" when dga, "unscored" for a label with no
+Latin letter or digit), or {"domain","error":{"code","message"}} for a line that is not a valid domain name.
+Same model and pre-processing as the HTTP API.
 
 Options:
   --precision P      int8 (default: ${MODEL_PATHS.int8})
