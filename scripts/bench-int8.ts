@@ -23,7 +23,7 @@ import { createOnnxScorer } from '../src/runtime/onnx-scorer.js';
 import { ortWasmPath } from '../src/runtime/node-model.js';
 import { generateNames, prng } from '../test/fixtures/names.js';
 import { readLayersModelFiles, type LayersModelJson } from './lib/tfjs-files.js';
-import { convertLayersModel, padStepsInputOf, type BuildOptions, type ConvertInput, type WeightScheme } from './lib/tfjs-to-onnx.js';
+import { convertLayersModel, padStepsInputOf, rowsOfOneLengthOf, type BuildOptions, type ConvertInput, type WeightScheme } from './lib/tfjs-to-onnx.js';
 import { loadOrtNode, type OrtNode } from './lib/ort-node.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -141,7 +141,7 @@ async function benchModel(label: string, input: ConvertInput, metadata: ModelMet
   });
   const sessions: { v: Variant; bytes: Uint8Array; scorer: Awaited<ReturnType<typeof createOnnxScorer>>; node?: Awaited<ReturnType<OrtNode['InferenceSession']['create']>> }[] = [];
   for (const { v, bytes } of built) {
-    const scorer = await createOnnxScorer({ model: bytes, wasm, maxLength: T, padStepsName: padStepsInputOf(bytes) });
+    const scorer = await createOnnxScorer({ model: bytes, wasm, maxLength: T, padStepsName: padStepsInputOf(bytes), rowsOfOneLength: rowsOfOneLengthOf(bytes) });
     const node = ortNode ? await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' }) : undefined;
     sessions.push({ v, bytes, scorer, node });
   }

@@ -41,6 +41,7 @@ import {
   FOLDING_SCHEMES,
   OPSET,
   PRODUCER_NAME,
+  rowsOfOneLengthOf,
   WEIGHT_SCHEMES,
   type WeightScheme,
 } from './lib/tfjs-to-onnx.js';
@@ -231,12 +232,18 @@ async function checkOrtNode(files: { label: string; bytes: Uint8Array; web: Mode
     const out: ModelOutputs = { scores: new Float32Array(count), logits: new Float32Array(count) };
     const familyName = metadata.families ? (metadata.onnx.family ?? 'family') : undefined;
     const padSteps = metadata.onnx.padSteps;
-    for (let start = 0; start < count; start += 1000) {
-      const n = Math.min(1000, count - start);
+    // A masked model's graph takes rows of one length per call: then one row per call at its own width.
+    const oneLength = rowsOfOneLengthOf(f.bytes);
+    const step = oneLength ? 1 : 1000;
+    for (let start = 0; start < count; start += step) {
+      const n = Math.min(step, count - start);
+      let width = T;
+      if (oneLength) while (width > 1 && chars[start * T + T - width] === 0) width--;
+      const rows = chars.slice(start * T, (start + n) * T).subarray(T - width);
       const feeds: Record<string, InstanceType<OrtNode['Tensor']>> = {
-        [metadata.onnx.input]: new ortNode.Tensor('int32', chars.slice(start * T, (start + n) * T), [n, T]),
+        [metadata.onnx.input]: new ortNode.Tensor('int32', oneLength ? rows.slice() : rows, [n, width]),
       };
-      if (padSteps && session.inputNames.includes(padSteps)) feeds[padSteps] = new ortNode.Tensor('int32', new Int32Array(n), [n]);
+      if (padSteps && session.inputNames.includes(padSteps)) feeds[padSteps] = new ortNode.Tensor('int32', new Int32Array(n).fill(T - width), [n]);
       const r = await session.run(feeds);
       out.scores.set(r[metadata.onnx.score]!.data as Float32Array, start);
       out.logits.set(r[metadata.onnx.logit]!.data as Float32Array, start);

@@ -11,7 +11,7 @@ import { createOnnxScorer } from '../../src/runtime/onnx-scorer.js';
 import { ortWasmPath } from '../../src/runtime/node-model.js';
 import { createNameGenerator, createRng, log, median, quantile } from './bench-util.js';
 import { fileLoadHandler, fileSaveHandler, readLayersModelFiles } from './tfjs-files.js';
-import { convertLayersModel, padStepsInputOf } from './tfjs-to-onnx.js';
+import { convertLayersModel, padStepsInputOf, rowsOfOneLengthOf } from './tfjs-to-onnx.js';
 import { setupWasmBackend } from './tfjs-wasm-backend.js';
 import { createModel } from './train-model.js';
 import { loadOrtNode, type OrtNode } from './ort-node.js';
@@ -82,6 +82,24 @@ async function compare(
 
   // A padding-folded file gets pad_steps = 0: every engine runs the same full-width input here.
   const padSteps = padStepsInputOf(onnxBytes);
+  // A masked model's graph takes rows of one length per call: both runtimes then run one call per length,
+  // each row cut to its own length (the ORT-web scorer splits itself; ORT-node gets the same groups).
+  const oneLength = rowsOfOneLengthOf(onnxBytes);
+  const groupsOf = (chars: Int32Array, n: number) => {
+    if (!oneLength) return [{ rows: Array.from({ length: n }, (_, i) => i), width: maxLength, chars }];
+    const byLength = new Map<number, number[]>();
+    for (let r = 0; r < n; r++) {
+      let start = 0;
+      while (start < maxLength && chars[r * maxLength + start] === 0) start++;
+      const length = Math.max(1, maxLength - start);
+      byLength.set(length, [...(byLength.get(length) ?? []), r]);
+    }
+    return [...byLength].map(([width, rows]) => {
+      const part = new Int32Array(rows.length * width);
+      rows.forEach((r, i) => part.set(chars.subarray(r * maxLength + maxLength - width, (r + 1) * maxLength), i * width));
+      return { rows, width, chars: part };
+    });
+  };
   const web = await createOnnxScorer({
     model: onnxBytes,
     wasm: await readFile(ortWasmPath()),
@@ -91,6 +109,7 @@ async function compare(
     logitName: io.logit,
     familyName: io.family,
     padStepsName: padSteps,
+    rowsOfOneLength: oneLength,
   });
   const native = await ortNode.InferenceSession.create(onnxBytes, {
     executionProviders: ['cpu'],
@@ -101,11 +120,19 @@ async function compare(
   });
   const engines: Record<EngineTiming['engine'], (chars: Int32Array, n: number) => Run> = {
     'ort-web': (chars, n) => async () => (await web.score(chars, n)).scores,
-    'ort-node': (chars, n) => async () => {
-      const feeds: Record<string, InstanceType<OrtNode['Tensor']>> = { [io.input]: new ortNode.Tensor('int32', chars, [n, maxLength]) };
-      if (padSteps) feeds[padSteps] = new ortNode.Tensor('int32', new Int32Array(n), [n]);
-      const out = await native.run(feeds);
-      return out[io.score]!.data as Float32Array;
+    'ort-node': (chars, n) => {
+      const groups = groupsOf(chars, n);
+      return async () => {
+        const scores = new Float32Array(n);
+        for (const g of groups) {
+          const k = g.rows.length;
+          const feeds: Record<string, InstanceType<OrtNode['Tensor']>> = { [io.input]: new ortNode.Tensor('int32', g.chars, [k, g.width]) };
+          if (padSteps) feeds[padSteps] = new ortNode.Tensor('int32', new Int32Array(k).fill(maxLength - g.width), [k]);
+          const out = (await native.run(feeds))[io.score]!.data as Float32Array;
+          g.rows.forEach((r, i) => (scores[r] = out[i]!));
+        }
+        return scores;
+      };
     },
     tfjs: (chars, n) => async () => {
       const x = tf.tensor2d(chars, [n, maxLength], 'int32');

@@ -43,14 +43,12 @@ import type { LayersModelJson } from './tfjs-files.js';
  * others keep chars [batch, maxLength] and no pad_steps input).
  *
  * A masked model (Embedding mask_zero=true, as trained by scripts/train.ts with length buckets): masked pad
- * steps leave the LSTM state where it was, so a row's result must not depend on its padding at all, also
- * inside a batch (rows shorter than the batch's width). The graph turns each pre-padded row into a
- * post-padded one and hands the LSTM its length (ONNX LSTM's sequence_lens counts leading steps):
- *   len = ReduceSum(Cast(chars > 0)); index[n,t] = (t + width - len[n]) mod width
- *   GatherElements(chars, index, axis 1) -> embedding -> LSTM(..., sequence_lens = max(len, 1), zero initial
- *   state) -> Y_h * (len > 0)   (an all-padding row keeps the zero state, as in tfjs)
- * The pad-state tables stay in the graph (all zero) so that the input contract (chars + pad_steps) is the
- * same for every model. Only folding schemes can export a masked model.
+ * steps leave the LSTM state where it was, i.e. at zero, so the pad-state tables are all zero and the same
+ * folded graph is exact **for rows without padding inside the call**: every row of a call must have the
+ * call's width as its length (metadata prop dga.rowsOfOneLength; src/runtime/onnx-scorer.ts splits a batch
+ * by length for such a model). A graph that rolled rows to post-padding and gave the LSTM sequence_lens was
+ * exact for mixed lengths too, but its extra kernels cost 50-90 ms of CPU on a Worker's first request (README,
+ * Performance). Only folding schemes can export a masked model.
  *
  * The int8 file (scheme "int8-weights", see WEIGHT_SCHEMES) is the same graph with W, R and the head kernels
  * stored as int8 + per-channel scales and a Cast + Mul in front of each (onnxruntime folds them into float
@@ -699,41 +697,6 @@ export function padStateTables(p: { x: Float32Array; W: Float32Array; R: Float32
 
 const MS_DOMAIN = 'com.microsoft';
 
-/**
- * For a masked model: the pre-padded chars [N,W] rolled left to post-padding ("mask.post_padded"), plus
- * "mask.seq_lens" int32 [N] (max(len, 1)) and "mask.has_chars" float [1,N,1] (len > 0) for the LSTM.
- */
-function postPadded(
-  chars: string,
-  initializers: onnx.ITensorProto[],
-  node: (op: string, ins: string[], outs: string[], attrs: Parameters<typeof makeNode>[3], name: string) => void,
-): string {
-  initializers.push(
-    makeTensor('mask.zero_i32', 'INT32', [], [0]),
-    makeTensor('mask.one_i32', 'INT32', [], [1]),
-    makeTensor('mask.zero_i64', 'INT64', [], [0]),
-    makeTensor('mask.one_i64', 'INT64', [], [1]),
-    makeTensor('mask.axis1', 'INT64', [1], [1]),
-    makeTensor('mask.axes_0_2', 'INT64', [2], [0, 2]),
-  );
-  node('Greater', [chars, 'mask.zero_i32'], ['mask.is_char'], {}, 'mask.is_char');
-  node('Cast', ['mask.is_char'], ['mask.is_char_i64'], { to: DataType.INT64 }, 'mask.is_char_i64');
-  node('ReduceSum', ['mask.is_char_i64', 'mask.axis1'], ['mask.len'], { keepdims: 0 }, 'mask.len');
-  node('Shape', [chars], ['mask.shape'], {}, 'mask.shape');
-  node('Gather', ['mask.shape', 'mask.one_i64'], ['mask.width'], { axis: 0 }, 'mask.width');
-  node('Sub', ['mask.width', 'mask.len'], ['mask.pad'], {}, 'mask.pad');
-  node('Range', ['mask.zero_i64', 'mask.width', 'mask.one_i64'], ['mask.steps'], {}, 'mask.steps');
-  node('Unsqueeze', ['mask.pad', 'mask.axis1'], ['mask.pad_col'], {}, 'mask.pad_col');
-  node('Add', ['mask.pad_col', 'mask.steps'], ['mask.shifted'], {}, 'mask.shifted');
-  node('Mod', ['mask.shifted', 'mask.width'], ['mask.index'], {}, 'mask.index');
-  node('GatherElements', [chars, 'mask.index'], ['mask.post_padded'], { axis: 1 }, 'mask.post_padded');
-  node('Cast', ['mask.len'], ['mask.len_i32'], { to: DataType.INT32 }, 'mask.len_i32');
-  node('Max', ['mask.len_i32', 'mask.one_i32'], ['mask.seq_lens'], {}, 'mask.seq_lens');
-  node('Greater', ['mask.len', 'mask.zero_i64'], ['mask.nonempty'], {}, 'mask.nonempty');
-  node('Cast', ['mask.nonempty'], ['mask.nonempty_f'], { to: DataType.FLOAT }, 'mask.nonempty_f');
-  node('Unsqueeze', ['mask.nonempty_f', 'mask.axes_0_2'], ['mask.has_chars'], {}, 'mask.has_chars');
-  return 'mask.post_padded';
-}
 
 /** Builds the ONNX ModelProto (unserialised); see convertLayersModel. */
 export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}): onnx.IModelProto {
@@ -789,8 +752,7 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   const steps: string | number = fold ? 'length' : T;
   const int8Embedding = int8 && options.int8Embedding === true;
   const table = weight('embedding.weight', parsed.embeddings, [V, E], 0, int8Embedding);
-  const lstmChars = parsed.masked ? postPadded(names.input, initializers, node) : names.input;
-  node('Gather', [table, lstmChars], ['embedded'], { axis: 0 }, 'embedding');
+  node('Gather', [table, names.input], ['embedded'], { axis: 0 }, 'embedding');
   node('Transpose', ['embedded'], ['embedded_tnc'], { perm: [1, 0, 2] }, 'to_time_major');
   valueInfo.push(makeValueInfo('embedded', 'FLOAT', ['batch', steps, E]), makeValueInfo('embedded_tnc', 'FLOAT', [steps, 'batch', E]));
   /** The float values a weight() matrix has in the graph (after dequantization for int8 schemes). */
@@ -848,10 +810,9 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
           node('Unsqueeze', [`lstm.initial_${s}_rows`, 'lstm.direction_axis'], [`lstm.initial_${s}`], {}, `lstm.initial_${s}`);
           valueInfo.push(makeValueInfo(`lstm.initial_${s}`, 'FLOAT', [1, 'batch', U]));
         }
-        lstmInputs.push(parsed.masked ? 'mask.seq_lens' : '', 'lstm.initial_h', 'lstm.initial_c');
+        lstmInputs.push('', 'lstm.initial_h', 'lstm.initial_c');
       }
-      node('LSTM', lstmInputs, ['', parsed.masked ? 'lstm.Y_h_raw' : 'lstm.Y_h'], lstmAttrs, 'lstm');
-      if (parsed.masked) node('Mul', ['lstm.Y_h_raw', 'mask.has_chars'], ['lstm.Y_h'], {}, 'lstm.zero_empty_rows');
+      node('LSTM', lstmInputs, ['', 'lstm.Y_h'], lstmAttrs, 'lstm');
     }
     initializers.push(makeTensor('lstm.h_shape', 'INT64', [2], [-1, U]));
     node('Reshape', ['lstm.Y_h', 'lstm.h_shape'], ['lstm.h'], {}, 'last_hidden');
@@ -921,6 +882,7 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   add('dga.maxLength', T);
   add('dga.padding', metadata?.padding);
   if (fold) add('dga.padSteps', names.padSteps);
+  if (parsed.masked) add('dga.rowsOfOneLength', true);
   add('dga.threshold', metadata?.threshold);
   if (parsed.family) add('dga.families', metadata?.families);
   if (int8) {
@@ -1041,4 +1003,12 @@ export function padStepsInputOf(bytes: Uint8Array): string | undefined {
 /** Converts a tfjs LayersModel (model.json + weights) into the bytes of an ONNX file. */
 export function convertLayersModel(input: ConvertInput, options: BuildOptions = {}): Uint8Array {
   return serializeModel(buildOnnxModel(input, options));
+}
+
+/**
+ * Whether an ONNX file from this exporter needs every row of a call to have the call's width as its length
+ * (a masked model: metadata prop dga.rowsOfOneLength), so that callers split batches by length.
+ */
+export function rowsOfOneLengthOf(bytes: Uint8Array): boolean {
+  return parseModel(bytes).metadataProps.some((p) => p.key === 'dga.rowsOfOneLength' && p.value === 'true');
 }

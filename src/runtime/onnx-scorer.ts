@@ -29,6 +29,12 @@ export interface OnnxScorerOptions {
    * 1..maxLength and feeds pad_steps = maxLength - width. Omit for an older model (full width only).
    */
   padStepsName?: string;
+  /**
+   * The graph is exact only when every row of a call is as long as the call is wide (a masked model, see
+   * scripts/lib/tfjs-to-onnx.ts): score() then splits a batch into one call per row length. An all-padding
+   * row is run as one padding character (the classifier never sends one).
+   */
+  rowsOfOneLength?: boolean;
 }
 
 let configured = false;
@@ -73,6 +79,7 @@ export function scorerOptionsFrom(metadata: ModelMetadata): Omit<OnnxScorerOptio
     logitName: metadata.onnx.logit,
     familyName: metadata.onnx.family,
     padStepsName: metadata.onnx.padSteps,
+    rowsOfOneLength: metadata.architecture.maskPadding === true,
   };
 }
 
@@ -81,7 +88,8 @@ export function scorerOptionsFrom(metadata: ModelMetadata): Omit<OnnxScorerOptio
  * the model cannot be parsed; the caller decides how to report that (the Worker answers 503).
  */
 export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scorer> {
-  const { maxLength, inputName = 'chars', scoreName = 'score', logitName = 'logit', familyName, padStepsName } = options;
+  const { maxLength, inputName = 'chars', scoreName = 'score', logitName = 'logit', familyName, padStepsName, rowsOfOneLength = false } = options;
+  if (rowsOfOneLength && !padStepsName) throw new Error('createOnnxScorer: rowsOfOneLength needs a padding-folded model (padStepsName)');
   if (!Number.isInteger(maxLength) || maxLength < 1) throw new RangeError('createOnnxScorer: maxLength must be a positive integer');
   configureRuntime(options.wasm);
   const model = options.model instanceof Uint8Array ? options.model : new Uint8Array(options.model);
@@ -117,6 +125,49 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
     throw new Error(`ONNX model has inputs this scorer does not feed: ${unfed.join(', ')} (a padding-folded model needs metadata.onnx.padSteps)`);
   }
 
+  /** One session run over rows that the graph may take together. */
+  async function run(chars: Int32Array, count: number, width: number): Promise<ScoreBatch> {
+    const feeds: Record<string, ort.Tensor> = { [inputName]: new ort.Tensor('int32', chars, [count, width]) };
+    if (padStepsName) feeds[padStepsName] = new ort.Tensor('int32', new Int32Array(count).fill(maxLength - width), [count]);
+    const outputs = await session.run(feeds);
+    // CPU tensors' data are plain typed arrays owned by JS; no copy needed.
+    return {
+      scores: outputs[scoreName]!.data as Float32Array,
+      logits: outputs[logitName]!.data as Float32Array,
+      families: familyName ? (outputs[familyName]!.data as Float32Array) : undefined,
+    };
+  }
+
+  /** For a rowsOfOneLength graph: one run per row length, each row cut to its own length, results in row order. */
+  async function runByLength(chars: Int32Array, count: number, width: number): Promise<ScoreBatch> {
+    const byLength = new Map<number, number[]>();
+    for (let r = 0; r < count; r++) {
+      let start = 0;
+      while (start < width && chars[r * width + start] === 0) start++;
+      const length = Math.max(1, width - start);
+      let rows = byLength.get(length);
+      if (!rows) byLength.set(length, (rows = []));
+      rows.push(r);
+    }
+    if (byLength.size === 1 && byLength.has(width)) return run(chars, count, width);
+    const scores = new Float32Array(count);
+    const logits = new Float32Array(count);
+    let families: Float32Array | undefined;
+    for (const [length, rows] of byLength) {
+      const part = new Int32Array(rows.length * length);
+      rows.forEach((r, i) => part.set(chars.subarray(r * width + width - length, (r + 1) * width), i * length));
+      const out = await run(part, rows.length, length);
+      const k = out.families ? out.families.length / rows.length : 0;
+      if (out.families && !families) families = new Float32Array(count * k);
+      rows.forEach((r, i) => {
+        scores[r] = out.scores[i]!;
+        logits[r] = out.logits[i]!;
+        if (out.families) families!.set(out.families.subarray(i * k, (i + 1) * k), r * k);
+      });
+    }
+    return { scores, logits, families };
+  }
+
   return {
     async score(chars: Int32Array, count: number, width = maxLength): Promise<ScoreBatch> {
       if (!Number.isInteger(width) || width < 1 || width > maxLength) {
@@ -129,15 +180,7 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
         throw new RangeError(`score: expected ${count} x ${width} indices, got ${chars.length}`);
       }
       if (count === 0) return { scores: new Float32Array(0), logits: new Float32Array(0) };
-      const feeds: Record<string, ort.Tensor> = { [inputName]: new ort.Tensor('int32', chars, [count, width]) };
-      if (padStepsName) feeds[padStepsName] = new ort.Tensor('int32', new Int32Array(count).fill(maxLength - width), [count]);
-      const outputs = await session.run(feeds);
-      // CPU tensors' data are plain typed arrays owned by JS; no copy needed.
-      return {
-        scores: outputs[scoreName]!.data as Float32Array,
-        logits: outputs[logitName]!.data as Float32Array,
-        families: familyName ? (outputs[familyName]!.data as Float32Array) : undefined,
-      };
+      return rowsOfOneLength ? runByLength(chars, count, width) : run(chars, count, width);
     },
   };
 }
