@@ -26,7 +26,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createEncoder } from '../src/core/encode.js';
+import { createEncoder, paddedRowLength } from '../src/core/encode.js';
 import { parseModelMetadata, type ModelMetadata } from '../src/core/metadata.js';
 import { createOnnxScorer, scorerOptionsFrom } from '../src/runtime/onnx-scorer.js';
 import { ortWasmPath } from '../src/runtime/node-model.js';
@@ -237,8 +237,7 @@ async function checkOrtNode(files: { label: string; bytes: Uint8Array; web: Mode
     const step = oneLength ? 1 : 1000;
     for (let start = 0; start < count; start += step) {
       const n = Math.min(step, count - start);
-      let width = T;
-      if (oneLength) while (width > 1 && chars[start * T + T - width] === 0) width--;
+      const width = oneLength ? Math.max(1, paddedRowLength(chars, start, T)) : T;
       const rows = chars.slice(start * T, (start + n) * T).subarray(T - width);
       const feeds: Record<string, InstanceType<OrtNode['Tensor']>> = {
         [metadata.onnx.input]: new ortNode.Tensor('int32', oneLength ? rows.slice() : rows, [n, width]),

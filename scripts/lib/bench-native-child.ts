@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createEncoder, DEFAULT_VOCABULARY } from '../../src/core/encode.js';
+import { createEncoder, DEFAULT_VOCABULARY, paddedRowLength } from '../../src/core/encode.js';
 import { parseModelMetadata } from '../../src/core/metadata.js';
 import { createOnnxScorer } from '../../src/runtime/onnx-scorer.js';
 import { ortWasmPath } from '../../src/runtime/node-model.js';
@@ -89,10 +89,10 @@ async function compare(
     if (!oneLength) return [{ rows: Array.from({ length: n }, (_, i) => i), width: maxLength, chars }];
     const byLength = new Map<number, number[]>();
     for (let r = 0; r < n; r++) {
-      let start = 0;
-      while (start < maxLength && chars[r * maxLength + start] === 0) start++;
-      const length = Math.max(1, maxLength - start);
-      byLength.set(length, [...(byLength.get(length) ?? []), r]);
+      const length = Math.max(1, paddedRowLength(chars, r, maxLength));
+      const rows = byLength.get(length);
+      if (rows) rows.push(r);
+      else byLength.set(length, [r]);
     }
     return [...byLength].map(([width, rows]) => {
       const part = new Int32Array(rows.length * width);

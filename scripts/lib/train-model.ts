@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdir as mkdirAsync, readdir as readdirAsync, readFile as readFileAsync, rename, rm, writeFile as writeFileAsync } from 'node:fs/promises';
 import { join as joinPath } from 'node:path';
+import { paddedRowLength } from '../../src/core/encode.js';
 import { createRng as makeRng } from './dataset.js';
 import { FakeQuantizer, snapModelToInt8Grid } from './fake-quantize.js';
 import { fileLoadHandler, fileSaveHandler } from './tfjs-files.js';
@@ -343,11 +344,7 @@ export function isMasked(model: tf.LayersModel): boolean {
 export function rowLengths(set: Pick<EncodedSet, 'x' | 'n' | 'maxLength'>): Uint8Array {
   const { x, n, maxLength: T } = set;
   const lengths = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    let j = 0;
-    while (j < T && x[i * T + j] === 0) j++;
-    lengths[i] = T - j;
-  }
+  for (let i = 0; i < n; i++) lengths[i] = paddedRowLength(x, i, T);
   return lengths;
 }
 

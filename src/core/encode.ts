@@ -72,3 +72,13 @@ export function createEncoder(meta: Pick<ModelMetadata, 'vocabulary' | 'maxLengt
 
 /** Characters a normalised label can contain: letters, digits and hyphen. */
 export const DEFAULT_VOCABULARY = 'abcdefghijklmnopqrstuvwxyz0123456789-';
+
+/**
+ * Characters in row `row` of a pre-padded [*, width] matrix (the encoder's format): width minus its leading
+ * zeros; 0 for an all-padding row.
+ */
+export function paddedRowLength(chars: ArrayLike<number>, row: number, width: number): number {
+  let start = 0;
+  while (start < width && chars[row * width + start] === 0) start++;
+  return width - start;
+}

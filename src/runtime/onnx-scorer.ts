@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-web/wasm';
+import { paddedRowLength } from '../core/encode.js';
 import type { ModelMetadata } from '../core/metadata.js';
 import type { Scorer, ScoreBatch } from '../core/scorer.js';
 import { createWasmPlaceholder, withPrecompiledWasm } from './wasm-handoff.js';
@@ -142,9 +143,7 @@ export async function createOnnxScorer(options: OnnxScorerOptions): Promise<Scor
   async function runByLength(chars: Int32Array, count: number, width: number): Promise<ScoreBatch> {
     const byLength = new Map<number, number[]>();
     for (let r = 0; r < count; r++) {
-      let start = 0;
-      while (start < width && chars[r * width + start] === 0) start++;
-      const length = Math.max(1, width - start);
+      const length = Math.max(1, paddedRowLength(chars, r, width));
       let rows = byLength.get(length);
       if (!rows) byLength.set(length, (rows = []));
       rows.push(r);

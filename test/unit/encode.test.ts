@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEncoder, DEFAULT_VOCABULARY, PAD_INDEX } from '../../src/core/encode.js';
+import { createEncoder, DEFAULT_VOCABULARY, PAD_INDEX, paddedRowLength } from '../../src/core/encode.js';
 
 describe('createEncoder', () => {
   const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: 6 });
@@ -41,5 +41,14 @@ describe('createEncoder', () => {
 
   it('rejects a vocabulary it cannot index', () => {
     expect(() => createEncoder({ vocabulary: 'abü', maxLength: 4 })).toThrow(/ASCII/);
+  });
+});
+
+describe('paddedRowLength', () => {
+  it('reads back each row length of an encoded batch, 0 for an all-padding row', () => {
+    const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: 8 });
+    const labels = ['a', 'abcdefgh', 'abcdefghijk', 'xyz', ''];
+    const chars = encoder.encodeBatch(labels, 8);
+    expect(labels.map((_, i) => paddedRowLength(chars, i, 8))).toEqual([1, 8, 8, 3, 0]);
   });
 });

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planChunks } from '../../src/core/chunk-plan.js';
 import { createClassifier, isClassificationError } from '../../src/core/classifier.js';
-import { createEncoder } from '../../src/core/encode.js';
+import { createEncoder, paddedRowLength } from '../../src/core/encode.js';
 import { parseModelPrecision } from '../../src/config.js';
 import { DEFAULT_MODEL_PATH, MODEL_PATHS, readMetadata, ortWasmPath, PROJECT_ROOT } from '../../src/runtime/node-model.js';
 import type { ModelMetadata } from '../../src/core/metadata.js';
@@ -248,8 +248,7 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
       const native: ModelOutputs = { scores: new Float32Array(count), logits: new Float32Array(count), families: familyName() ? new Float32Array(count * K0) : undefined };
       for (let start = 0; start < count; start += oneLength ? 1 : count) {
         const n = oneLength ? 1 : count;
-        let width = T;
-        if (oneLength) while (width > 1 && chars[start * T + T - width] === 0) width--;
+        const width = oneLength ? Math.max(1, paddedRowLength(chars, start, T)) : T;
         const rows = chars.slice(start * T, (start + n) * T).slice(T * n - n * width);
         const feeds: Record<string, InstanceType<OrtNode['Tensor']>> = { [metadata.onnx.input]: new ortNode.Tensor('int32', oneLength ? rows : chars.slice(0, count * T), [n, width]) };
         if (metadata.onnx.padSteps) feeds[metadata.onnx.padSteps] = new ortNode.Tensor('int32', new Int32Array(n).fill(T - width), [n]);
