@@ -62,6 +62,7 @@ const FLAGS: Record<string, FlagSpec> = {
   data: { type: 'string', help: 'data directory with benign/*.txt and dga/<source>/<family>.txt (instead of --dataset)' },
   'family-head': { type: 'string', help: 'true: two-headed model (score + family); false: single-output model (default: true with --dataset, false with --data)' },
   'family-loss-weight': { type: 'string', default: '0.5', help: 'weight of the family cross-entropy in the total loss' },
+  'benign-weight': { type: 'string', default: '1', help: 'weight of a benign name in the score loss (a DGA name has 1); > 1 works on the benign tail that sets the threshold at low FPR. Validation losses stay unweighted' },
   'min-family': { type: 'string', default: '200', help: '--data only: families with fewer examples are pooled as "other" in the family head' },
   'oversample-min': { type: 'string', default: '2000', help: 'repeat training examples of DGA families with fewer than this many (seeded) so small families are learned (0 = off)' },
   patience: { type: 'string', default: '3', help: 'early stopping: epochs without improvement of --monitor' },
@@ -232,6 +233,7 @@ async function main(): Promise<void> {
     out: resolve(values.out as string),
     familyHead: familyHeadRaw === undefined ? typeof values.dataset === 'string' : familyHeadRaw === 'true',
     familyLossWeight: num(values, 'family-loss-weight', (n) => n >= 0, 'non-negative'),
+    benignWeight: num(values, 'benign-weight', (n) => n > 0, 'positive'),
     minFamily: num(values, 'min-family', (n) => int(n) && n >= 0, 'a non-negative integer'),
     oversampleMin: num(values, 'oversample-min', (n) => int(n) && n >= 0, 'a non-negative integer'),
     patience: num(values, 'patience', (n) => int(n) && n >= 1, 'a positive integer'),
@@ -328,6 +330,7 @@ async function main(): Promise<void> {
   }
   if (trainExamples.length === 0) fail('no training examples');
   const families = cfg.familyHead ? familyClasses(trainExamples) : undefined;
+  if (!families && cfg.benignWeight !== 1) fail('--benign-weight needs the two-headed model (--family-head true)');
   if (families) log(`train: family head, ${families.length} classes: ${families.join(',')}`);
   const over = oversample(trainExamples, cfg.oversampleMin, cfg.seed);
   if (Object.keys(over.added).length) log(`train: oversampled (repeats added) ${JSON.stringify(over.added)}`);
@@ -365,7 +368,7 @@ async function main(): Promise<void> {
   let model;
   let resume: { state: LoopState; bestWeights: import('@tensorflow/tfjs').Tensor[] | null } | undefined;
   if (cfg.resume) {
-    const ck = await loadCheckpoint(cfg.resume, { learningRate: cfg.learningRate, familyLossWeight: cfg.familyLossWeight });
+    const ck = await loadCheckpoint(cfg.resume, { learningRate: cfg.learningRate, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight });
     const saved = ck.info as { families?: string[]; dataset?: string; data?: string };
     if (JSON.stringify(saved.families) !== JSON.stringify(families)) fail(`--resume: checkpoint family classes ${JSON.stringify(saved.families)} differ from this dataset's`);
     if ((saved.dataset ?? saved.data) !== (cfg.dataset ?? cfg.data)) log(`train: warning: checkpoint was trained on ${saved.dataset ?? saved.data}`);
@@ -382,7 +385,7 @@ async function main(): Promise<void> {
     }
   } else {
     model = families
-      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, masked: cfg.maskPadding })
+      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding })
       : createModel(modelOptions);
     if (cfg.initFrom) {
       const from = await loadLayersModelDir(cfg.initFrom);
@@ -522,7 +525,9 @@ async function main(): Promise<void> {
         batchSize: cfg.batchSize,
         learningRate: cfg.learningRate,
         optimizer: 'adam',
-        loss: families ? `binaryCrossentropy(score) + ${cfg.familyLossWeight} * categoricalCrossentropy(family)` : 'binaryCrossentropy',
+        loss: families
+          ? `${cfg.benignWeight === 1 ? '' : `benign-weighted (${cfg.benignWeight}) `}binaryCrossentropy(score) + ${cfg.familyLossWeight} * categoricalCrossentropy(family)`
+          : 'binaryCrossentropy',
         familyCap: cfg.familyCap,
         sample: cfg.sample,
         valFraction: cfg.valFraction,

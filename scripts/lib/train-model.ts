@@ -284,6 +284,8 @@ export interface FamilyModelOptions extends ModelOptions {
   families: string[];
   /** Weight of the family cross-entropy in the total loss (score loss has weight 1). */
   familyLossWeight: number;
+  /** Weight of a benign row in the score loss (a DGA row has weight 1); default 1. */
+  benignWeight?: number;
   /** Mask the padding (embedding maskZero, input of any width); see the file comment. Default false. */
   masked?: boolean;
 }
@@ -293,8 +295,23 @@ function weightedCategoricalCrossentropy(weight: number) {
   return (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.mul(tf.metrics.categoricalCrossentropy(yTrue, yPred), weight);
 }
 
-/** Compiles a (created or loaded) model: Adam, BCE on `score`, weighted CCE on `family` if present. */
-export function compileModel(model: tf.LayersModel, options: { learningRate: number; familyLossWeight?: number }): void {
+/**
+ * Binary cross-entropy with benign rows (y = 0) weighted by `benignWeight`. The operating points that matter
+ * sit at FPR 1e-3 and 1e-4, i.e. in the benign tail, so a weight > 1 spends more of a small model on pushing
+ * the highest-scoring benign names down than on DGA names that are already far above the threshold.
+ */
+export function benignWeightedBinaryCrossentropy(benignWeight: number) {
+  return (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
+    tf.tidy(() => {
+      const bce = tf.metrics.binaryCrossentropy(yTrue, yPred);
+      if (benignWeight === 1) return bce;
+      const weights = tf.add(1, tf.mul(benignWeight - 1, tf.sub(1, yTrue))).reshape(bce.shape);
+      return tf.mul(bce, weights);
+    });
+}
+
+/** Compiles a (created or loaded) model: Adam, BCE on `score` (benign rows weighted), weighted CCE on `family` if present. */
+export function compileModel(model: tf.LayersModel, options: { learningRate: number; familyLossWeight?: number; benignWeight?: number }): void {
   const optimizer = tf.train.adam(options.learningRate);
   if (model.outputNames.length === 1) {
     model.compile({ optimizer, loss: 'binaryCrossentropy', metrics: ['accuracy'] });
@@ -303,7 +320,7 @@ export function compileModel(model: tf.LayersModel, options: { learningRate: num
   model.compile({
     optimizer,
     loss: {
-      score: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.metrics.binaryCrossentropy(yTrue, yPred),
+      score: benignWeightedBinaryCrossentropy(options.benignWeight ?? 1),
       family: weightedCategoricalCrossentropy(options.familyLossWeight ?? 1),
     },
   });
@@ -841,7 +858,7 @@ export interface LoadedCheckpoint {
  * Loads the newest checkpoint in `dir`, compiles the model (same losses) and restores the Adam state, so
  * that training continues exactly where it stopped.
  */
-export async function loadCheckpoint(dir: string, options: { learningRate: number; familyLossWeight?: number }): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(dir: string, options: { learningRate: number; familyLossWeight?: number; benignWeight?: number }): Promise<LoadedCheckpoint> {
   const name = (await readFileAsync(joinPath(dir, 'latest'), 'utf8')).trim();
   const path = joinPath(dir, name);
   const model = await tf.loadLayersModel(fileLoadHandler(joinPath(path, 'tfjs')));

@@ -14,6 +14,7 @@ import { canonicalFamily } from '../../scripts/lib/family-map.js';
 import { fileLoadHandler } from '../../scripts/lib/tfjs-files.js';
 import { setupWasmBackend } from '../../scripts/lib/tfjs-wasm-backend.js';
 import {
+  benignWeightedBinaryCrossentropy,
   copyWeights,
   createFamilyModel,
   createModel,
@@ -485,6 +486,21 @@ describe('two-headed model, checkpoints and early stopping', () => {
   });
 });
 
+describe('benign-weighted score loss', () => {
+  it('multiplies the cross-entropy of benign rows by the weight and leaves DGA rows alone', () => {
+    const yTrue = tf.tensor2d([0, 1, 0, 1], [4, 1]);
+    const yPred = tf.tensor2d([0.9, 0.9, 0.2, 0.3], [4, 1]);
+    const plain = benignWeightedBinaryCrossentropy(1)(yTrue, yPred).arraySync() as number[];
+    const weighted = benignWeightedBinaryCrossentropy(3)(yTrue, yPred).arraySync() as number[];
+    expect(plain[0]).toBeCloseTo(-Math.log(0.1), 4);
+    expect(weighted[0]).toBeCloseTo(3 * plain[0]!, 4);
+    expect(weighted[2]).toBeCloseTo(3 * plain[2]!, 4);
+    expect(weighted[1]).toBeCloseTo(plain[1]!, 6);
+    expect(weighted[3]).toBeCloseTo(plain[3]!, 6);
+    tf.dispose([yTrue, yPred]);
+  });
+});
+
 describe('masked model and length-bucketed training', () => {
   const families = ['benign', 'conficker', 'tinba', 'other'];
   const T = 8;
@@ -621,11 +637,12 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
 
     // A new run warm-started from the saved weights, with the pad steps counted this time.
     const out3 = join(tmp, 'e2e-init');
-    const r3 = await run(process.execPath, [...args, '--out', out3, '--epochs', '1', '--init-from', join(out, 'tfjs'), '--padding', 'count'], { cwd: ROOT, timeout: 60_000 });
+    const r3 = await run(process.execPath, [...args, '--out', out3, '--epochs', '1', '--init-from', join(out, 'tfjs'), '--padding', 'count', '--benign-weight', '2.5'], { cwd: ROOT, timeout: 60_000 });
     expect(r3.stderr).toMatch(/weights initialised from .*e2e-v2\/tfjs/);
     expect(r3.stderr).toMatch(/padding counted/);
     const meta3 = parseModelMetadata(JSON.parse(await readFile(join(out3, 'metadata.json'), 'utf8')));
     expect(meta3.architecture.maskPadding).toBeUndefined();
+    expect((meta3.training as { hyperparameters: { loss: string } }).hyperparameters.loss).toMatch(/^benign-weighted \(2\.5\) binaryCrossentropy/);
     const bad = await run(process.execPath, [...args, '--out', out3, '--init-from', join(out, 'tfjs'), '--resume', join(out, 'checkpoint')], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toMatch(/give one of them/);
