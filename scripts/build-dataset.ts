@@ -2,7 +2,8 @@
  * Builds the train / val / test (+ holdout) split files the v2 trainer and scripts/eval.ts read.
  *
  *   npx tsx scripts/build-dataset.ts --data ../shared/data --out runs/dataset \
- *     [--holdout-families a,b] [--seed 42] [--family-cap 25000] [--min-family 200] [--val-fraction 0.1] [--test-fraction 0.1]
+ *     [--holdout-families a,b] [--seed 42] [--family-cap 25000] [--train-cap matsnu=100000,...] [--min-family 200]
+ *     [--val-fraction 0.1] [--test-fraction 0.1]
  *
  * Writes <out>/train.tsv, val.tsv, test.tsv (and holdout.tsv with --holdout-families), each line
  * `name<TAB>label<TAB>family` (label 0/1; family "benign" for label 0, else the canonical family or "other";
@@ -21,9 +22,22 @@ Options:
   --holdout-families a,b   canonical families left out of train/val/test, written to holdout.tsv
   --seed N                 seed for the cap, split and shuffles (default 42)
   --family-cap N           maximum examples per DGA family, 0 = none (default 25000)
+  --train-cap f=N,g=M      more training examples for these families (up to N before the split); val and
+                           test keep exactly the rows --family-cap gives them, so they stay comparable
   --min-family N           families with fewer examples are pooled as "other" (default 200)
   --val-fraction F         share of scored labels in val (default 0.1)
   --test-fraction F        share of scored labels in test (default 0.1)`;
+
+/** "matsnu=100000,rovnix=100000" -> { matsnu: 100000, rovnix: 100000 }. */
+function parseTrainCaps(text: string): Record<string, number> {
+  const caps: Record<string, number> = {};
+  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const m = /^([a-z0-9_-]+)=(\d+)$/.exec(part);
+    if (!m) fail(`bad --train-cap ${part} (want family=N, e.g. matsnu=100000)`);
+    caps[m[1]!] = Number(m[2]);
+  }
+  return caps;
+}
 
 function fail(message: string): never {
   process.stderr.write(`build-dataset: ${message}\n`);
@@ -42,6 +56,7 @@ async function main(): Promise<void> {
         'holdout-families': { type: 'string', default: '' },
         seed: { type: 'string', default: '42' },
         'family-cap': { type: 'string', default: '25000' },
+        'train-cap': { type: 'string', default: '' },
         'min-family': { type: 'string', default: '200' },
         'val-fraction': { type: 'string', default: '0.1' },
         'test-fraction': { type: 'string', default: '0.1' },
@@ -74,13 +89,19 @@ async function main(): Promise<void> {
     minFamily: n('min-family', (x) => Number.isInteger(x) && x >= 0),
     valFraction: n('val-fraction', (x) => x >= 0 && x < 1),
     testFraction: n('test-fraction', (x) => x >= 0 && x < 1),
+    trainFamilyCaps: parseTrainCaps(String(values['train-cap'])),
     holdoutFamilies: String(values['holdout-families'])
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== ''),
   };
   const t0 = performance.now();
-  const splits = buildSplits(await readDataDir(data), options);
+  let splits;
+  try {
+    splits = buildSplits(await readDataDir(data), options);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   await mkdir(out, { recursive: true });
   for (const name of ['train', 'val', 'test', 'holdout'] as const) {
     if (name === 'holdout' && options.holdoutFamilies.length === 0) continue;

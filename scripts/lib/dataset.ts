@@ -395,6 +395,12 @@ export interface SplitOptions {
   minFamily: number;
   /** Canonical families removed from train/val/test and written to holdout.tsv (leave-family-out). */
   holdoutFamilies: string[];
+  /**
+   * Larger caps for the training split only (family -> cap): of the family's examples beyond familyCap,
+   * those whose hash puts them in train are kept. Val and test get exactly the rows they would get without
+   * it, so a model trained on more of a family is still measured on the same held-out names.
+   */
+  trainFamilyCaps?: Record<string, number>;
 }
 
 export interface SplitSummary {
@@ -405,7 +411,7 @@ export interface SplitSummary {
   applied: Record<string, string>;
   /** Families pooled into "other" with their example counts. */
   pooledAsOther: Record<string, number>;
-  counts: Record<string, Record<SplitName | 'total' | 'capped', number>>;
+  counts: Record<string, Record<SplitName | 'total' | 'capped' | 'trainExtra', number>>;
   totals: Record<SplitName, { benign: number; dga: number }>;
   lines: number;
   invalid: number;
@@ -438,6 +444,8 @@ export interface Splits {
  * 5. Holdout families (canonical names) are set aside whole (all their examples -> holdout).
  * 6. Families with < minFamily examples are pooled as "other"; then the per-family cap (other included).
  * 7. Split by a seeded hash of the scored label: [0, test) -> test, [test, test+val) -> val, rest -> train.
+ * 8. trainFamilyCaps: a family's examples beyond the cap (in the cap's seeded order, up to its train cap) go
+ *    to train when their hash says train; the others stay dropped, so val and test do not change.
  *    No scored label (hence no model input, and no registrable name) is in two splits.
  * 8. Each split is shuffled (seeded).
  */
@@ -518,9 +526,15 @@ export function buildSplits(entries: readonly RawEntry[], options: SplitOptions)
   }
   const rng = createRng(seed);
   const counts: SplitSummary['counts'] = {};
-  const count = (family: string) => (counts[family] ??= { train: 0, val: 0, test: 0, holdout: 0, total: 0, capped: 0 });
+  const count = (family: string) => (counts[family] ??= { train: 0, val: 0, test: 0, holdout: 0, total: 0, capped: 0, trainExtra: 0 });
   let droppedByCap = 0;
   const examples: Named[] = [...benignScored.values()];
+  const trainOnly: Named[] = [];
+  const trainCaps = options.trainFamilyCaps ?? {};
+  for (const [family, cap] of Object.entries(trainCaps)) {
+    if (!kept.has(family)) throw new Error(`train cap for ${family}: no such family in train/val/test (families: ${[...kept.keys()].sort().join(', ')})`);
+    if (!Number.isInteger(cap) || cap <= options.familyCap || options.familyCap === 0) throw new Error(`train cap for ${family} must be an integer above the family cap ${options.familyCap}`);
+  }
   count(BENIGN_FAMILY).total = benignScored.size;
   for (const family of [...kept.keys()].sort()) {
     const list = kept.get(family)!;
@@ -528,6 +542,11 @@ export function buildSplits(entries: readonly RawEntry[], options: SplitOptions)
     c.total = list.length;
     if (options.familyCap > 0 && list.length > options.familyCap) {
       shuffleInPlace(list, rng);
+      const beyond = list.slice(options.familyCap, trainCaps[family] ?? options.familyCap);
+      for (const n of beyond) {
+        const h = splitHash(n.scored, seed);
+        if (h >= testFraction + valFraction) trainOnly.push(n);
+      }
       c.capped = list.length - options.familyCap;
       droppedByCap += c.capped;
       list.length = options.familyCap;
@@ -550,6 +569,12 @@ export function buildSplits(entries: readonly RawEntry[], options: SplitOptions)
     const h = splitHash(n.scored, seed);
     put(h < testFraction ? 'test' : h < testFraction + valFraction ? 'val' : 'train', n);
   }
+  for (const n of trainOnly) {
+    put('train', n);
+    count(n.family).trainExtra++;
+    count(n.family).capped--;
+    droppedByCap--;
+  }
   for (const n of holdoutRows) {
     count(n.family).total++;
     put('holdout', n);
@@ -569,6 +594,7 @@ export function buildSplits(entries: readonly RawEntry[], options: SplitOptions)
         'holdout families set aside whole (holdout.tsv)',
         `families with < ${options.minFamily} examples pooled as "${OTHER_FAMILY}"`,
         `per-family cap ${options.familyCap || 'none'} (seeded random choice)`,
+        ...Object.entries(trainCaps).map(([f, cap]) => `train split only: ${f} up to ${cap} (the rows beyond the cap that hash to train; val and test unchanged)`),
         `split by seeded hash of the scored label: test ${testFraction}, val ${valFraction}, rest train`,
       ],
       applied,

@@ -388,6 +388,28 @@ describe('dataset v2 (build-dataset splits)', () => {
     }
   });
 
+  it('train-only caps add training rows of a family and leave val and test exactly as they were', async () => {
+    const entries = await readDataDir(dir);
+    const capped = { ...opts, familyCap: 20 };
+    const base = buildSplits(entries, capped);
+    const more = buildSplits(entries, { ...capped, trainFamilyCaps: { gameover: 80 } });
+    const sorted = (rows: { name: string }[]) => rows.map((r) => r.name).sort();
+    expect(sorted(more.val)).toEqual(sorted(base.val));
+    expect(sorted(more.test)).toEqual(sorted(base.test));
+    const baseTrain = new Set(base.train.map((r) => r.name));
+    const extra = more.train.filter((r) => !baseTrain.has(r.name));
+    expect(extra.length).toBeGreaterThan(20); // ~60% of the 60 rows beyond the cap hash to train
+    expect(extra.every((r) => r.family === 'gameover')).toBe(true);
+    expect(more.train.filter((r) => baseTrain.has(r.name))).toHaveLength(base.train.length);
+    expect(more.summary.counts.gameover!.trainExtra).toBe(extra.length);
+    expect(more.summary.droppedByCap).toBe(base.summary.droppedByCap - extra.length);
+    // no scored label in two splits, extra rows included
+    const heldOut = new Set([...more.val, ...more.test].map((r) => normalizeDomain(r.name).scored));
+    expect(extra.filter((r) => heldOut.has(normalizeDomain(r.name).scored))).toEqual([]);
+    expect(() => buildSplits(entries, { ...capped, trainFamilyCaps: { matsnu: 80 } })).toThrow(/no such family/);
+    expect(() => buildSplits(entries, { ...capped, trainFamilyCaps: { gameover: 10 } })).toThrow(/above the family cap 20/);
+  });
+
   it('leave-family-out: holdout families only in holdout', async () => {
     const sp = buildSplits(await readDataDir(dir), { ...opts, holdoutFamilies: ['gameover_zeus', 'tinba'] });
     for (const k of ['train', 'val', 'test'] as const) expect(sp[k].filter((r) => r.family === 'gameover' || r.family === 'tinba')).toEqual([]);
