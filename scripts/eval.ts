@@ -656,12 +656,23 @@ async function datasetCommandFor(testFile: string): Promise<string | undefined> 
   try {
     const dir = dirname(testFile);
     const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as {
-      options?: { seed?: number; familyCap?: number; minFamily?: number; valFraction?: number; testFraction?: number; holdoutFamilies?: string[] };
+      options?: {
+        seed?: number;
+        familyCap?: number;
+        minFamily?: number;
+        valFraction?: number;
+        testFraction?: number;
+        holdoutFamilies?: string[];
+        trainFamilyCaps?: Record<string, number>;
+      };
     };
     const o = summary.options ?? {};
     const flags = [
       `--data ../shared/data --out ${dir}`,
       o.familyCap !== undefined ? `--family-cap ${o.familyCap}` : '',
+      o.trainFamilyCaps && Object.keys(o.trainFamilyCaps).length
+        ? `--train-cap ${Object.entries(o.trainFamilyCaps).map(([f, n]) => `${f}=${n}`).join(',')}`
+        : '',
       o.minFamily !== undefined ? `--min-family ${o.minFamily}` : '',
       o.holdoutFamilies?.length ? `--holdout-families ${o.holdoutFamilies.join(',')}` : '',
       o.seed !== undefined ? `--seed ${o.seed}` : '',
