@@ -146,7 +146,10 @@ export async function createTfjsEngine(dir: string, metadataPath: string): Promi
   const familyOutput = model.outputNames.findIndex((n) => n.startsWith('family'));
   const withFamilies = metadata.families !== undefined && model.outputNames.length > 1 && familyOutput >= 0;
   const scorer: Scorer = {
-    async score(chars, count) {
+    async score(narrow, count, width = metadata.maxLength) {
+      // The classifier sends rows pre-padded only to the call's width when the metadata says the model folds
+      // its padding (onnx.padSteps, written by the exporter); the tfjs model takes full-width rows.
+      const chars = width === metadata.maxLength ? narrow : widenRows(narrow, count, width, metadata.maxLength);
       const { scores, logits } = predict(model, { x: chars, n: count, maxLength: metadata.maxLength });
       if (!withFamilies) return { scores, logits };
       const families = tf.tidy(() => {
@@ -158,6 +161,13 @@ export async function createTfjsEngine(dir: string, metadataPath: string): Promi
     },
   };
   return engineFromScorer(scorer, metadata);
+}
+
+/** Pre-pads rows of `width` characters to `maxLength` (leading zeros, as the encoder pads). */
+export function widenRows(rows: Int32Array, count: number, width: number, maxLength: number): Int32Array {
+  const out = new Int32Array(count * maxLength);
+  for (let r = 0; r < count; r++) out.set(rows.subarray(r * width, (r + 1) * width), r * maxLength + (maxLength - width));
+  return out;
 }
 
 /** Builds the engine around any Scorer (tests use a fake one). */

@@ -10,6 +10,8 @@ import type { ModelMetadata } from '../../src/core/metadata.js';
 import type { Scorer } from '../../src/core/scorer.js';
 import {
   benignPatterns,
+  createOnnxEngine,
+  createTfjsEngine,
   engineFromScorer,
   evaluate,
   parseEvalArgs,
@@ -291,3 +293,20 @@ function minimalResult(): EvalResult {
     timing: { scoringSeconds: 1, namesPerSecond: 2 },
   };
 }
+
+describe('the shipped model through both engines', () => {
+  it('tfjs (full-width rows re-padded from the classifier\'s narrow calls) and int8 ONNX give the same scores', async () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const metadataPath = join(root, 'model', 'metadata.json');
+    const tfjs = await createTfjsEngine(join(root, 'model', 'tfjs'), metadataPath);
+    const onnx = await createOnnxEngine(join(root, 'model', 'dga.int8.onnx'), metadataPath);
+    const names = ['wikipedia.org', 'xjwqkzpvbn.net', 'a.io', 'weekendconfirmpageexcuse.com', 'www.mail.google.co.uk', 'x'.repeat(50) + '.com'];
+    const a = await tfjs.classifier.classify(names);
+    const b = await onnx.classifier.classify(names);
+    for (let i = 0; i < names.length; i++) {
+      const [x, y] = [a[i]!, b[i]!];
+      if (!('score' in x) || !('score' in y)) throw new Error(`${names[i]} was not scored`);
+      expect(Math.abs(x.score - y.score)).toBeLessThan(1e-5);
+    }
+  }, 60_000);
+});
