@@ -20,7 +20,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createEncoder, DEFAULT_VOCABULARY } from '../src/core/encode.js';
 import { parseModelMetadata, type ModelMetadata } from '../src/core/metadata.js';
@@ -104,6 +104,28 @@ const FLAGS: Record<string, FlagSpec> = {
   backend: { type: 'string', default: 'wasm', help: 'tfjs backend: wasm (fast) or cpu (reference, slow)' },
   help: { type: 'boolean', help: 'print this help' },
 };
+
+/**
+ * The training commands that produced the weights in a tfjs directory, for the model card: from the
+ * metadata.json next to a run's tfjs/ or the state.json of a checkpoint epoch (<run>/checkpoint/epoch-NNN/tfjs).
+ * Empty when neither is there (weights from elsewhere).
+ */
+async function commandsBehind(tfjsDir: string): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises');
+  const parent = dirname(tfjsDir);
+  for (const [file, pick] of [
+    [join(parent, 'metadata.json'), (j: { training?: { commandLines?: unknown } }) => j?.training?.commandLines],
+    [join(parent, 'state.json'), (j: { info?: { commandLines?: unknown } }) => j?.info?.commandLines],
+  ] as const) {
+    try {
+      const list = pick(JSON.parse(await readFile(file, 'utf8')));
+      if (Array.isArray(list) && list.every((c) => typeof c === 'string')) return list;
+    } catch {
+      // not this layout
+    }
+  }
+  return [];
+}
 
 function usage(): string {
   const lines = ['Usage: npx tsx scripts/train.ts --data <dir> [--out model] [options]', '', 'Options:'];
@@ -397,6 +419,7 @@ async function main(): Promise<void> {
         from.dispose();
       }
       log(`train: weights initialised from ${cfg.initFrom} (new run: fresh optimizer state and early stopping)`);
+      earlierCommands = await commandsBehind(cfg.initFrom);
     }
   }
   const maskPadding = isMasked(model);

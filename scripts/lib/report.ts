@@ -382,7 +382,7 @@ function trainingSection(m: ModelMetadata): string {
   const lines: string[] = [];
   const cmd = get(t, 'commandLine');
   const cmds = trainingCommands(m);
-  if (cmds.length > 1) lines.push(`Commands (a resumed run lists every invocation, oldest first):\n\n\`\`\`sh\n${cmds.join('\n')}\n\`\`\``);
+  if (cmds.length > 1) lines.push(`Commands (every run behind these weights: resumes and warm starts, oldest first):\n\n\`\`\`sh\n${cmds.join('\n')}\n\`\`\``);
   else if (typeof cmd === 'string') lines.push(`Command:\n\n\`\`\`sh\n${cmd}\n\`\`\``);
   const facts: string[] = [];
   const wall = get(t, 'wallTimeSeconds');

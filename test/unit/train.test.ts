@@ -664,6 +664,8 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     expect(r3.stderr).toMatch(/padding counted/);
     const meta3 = parseModelMetadata(JSON.parse(await readFile(join(out3, 'metadata.json'), 'utf8')));
     expect(meta3.architecture.maskPadding).toBeUndefined();
+    // the warm start lists the commands behind the weights it started from (the first run and its resume)
+    expect((meta3.training as { commandLines: string[] }).commandLines).toEqual([...commands, expect.stringMatching(/--init-from .*e2e-v2\/tfjs/)]);
     expect((meta3.training as { hyperparameters: { loss: string } }).hyperparameters.loss).toMatch(/^benign-weighted \(2\.5\) binaryCrossentropy/);
     const bad = await run(process.execPath, [...args, '--out', out3, '--init-from', join(out, 'tfjs'), '--resume', join(out, 'checkpoint')], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
