@@ -212,7 +212,7 @@ async function checkAgainstTfjs(modelDir: string, onnx: Uint8Array, metadata: Mo
   await tf.setBackend('cpu');
   const model = await tf.loadLayersModel(fileLoadHandler(modelDir));
   let t0 = performance.now();
-  const expected = tfjsReference(tf, model, chars, names.length, metadata.maxLength);
+  const expected = tfjsReference(tf, model, chars, names.length, metadata.maxLength, undefined, metadata.architecture.scoreFrom);
   const tfjsMs = performance.now() - t0;
   model.dispose();
   t0 = performance.now();

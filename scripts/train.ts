@@ -43,6 +43,7 @@ import {
   type LoopState,
   type Monitor,
 } from './lib/train-model.js';
+import type { ScoreFrom } from './lib/family-score.js';
 import { setupWasmBackend } from './lib/tfjs-wasm-backend.js';
 
 function today(): string {
@@ -62,6 +63,7 @@ const FLAGS: Record<string, FlagSpec> = {
   data: { type: 'string', help: 'data directory with benign/*.txt and dga/<source>/<family>.txt (instead of --dataset)' },
   'family-head': { type: 'string', help: 'true: two-headed model (score + family); false: single-output model (default: true with --dataset, false with --data)' },
   'family-loss-weight': { type: 'string', default: '0.5', help: 'weight of the family cross-entropy in the total loss' },
+  'score-from': { type: 'string', default: 'score', help: 'where the served DGA score comes from: score (the score head) or family (the family head: log P(malware) - log P(benign); model/EXPERIMENTS.md). Sets metadata architecture.scoreFrom; the threshold and the reported figures use it; the export follows it' },
   'benign-weight': { type: 'string', default: '1', help: 'weight of a benign name in the score loss (a DGA name has 1); > 1 works on the benign tail that sets the threshold at low FPR. Validation losses stay unweighted' },
   'min-family': { type: 'string', default: '200', help: '--data only: families with fewer examples are pooled as "other" in the family head' },
   'oversample-min': { type: 'string', default: '2000', help: 'repeat training examples of DGA families with fewer than this many (seeded) so small families are learned (0 = off)' },
@@ -249,6 +251,7 @@ async function main(): Promise<void> {
   const int = (n: number) => Number.isInteger(n);
   const familyHeadRaw = values['family-head'] as string | undefined;
   if (familyHeadRaw !== undefined && familyHeadRaw !== 'true' && familyHeadRaw !== 'false') fail('--family-head must be true or false');
+  if (values['score-from'] !== 'score' && values['score-from'] !== 'family') fail('--score-from must be score or family');
   const cfg = {
     data: typeof values.data === 'string' ? resolve(values.data) : undefined,
     dataset: typeof values.dataset === 'string' ? resolve(values.dataset) : undefined,
@@ -256,6 +259,7 @@ async function main(): Promise<void> {
     familyHead: familyHeadRaw === undefined ? typeof values.dataset === 'string' : familyHeadRaw === 'true',
     familyLossWeight: num(values, 'family-loss-weight', (n) => n >= 0, 'non-negative'),
     benignWeight: num(values, 'benign-weight', (n) => n > 0, 'positive'),
+    scoreFrom: values['score-from'] as ScoreFrom,
     minFamily: num(values, 'min-family', (n) => int(n) && n >= 0, 'a non-negative integer'),
     oversampleMin: num(values, 'oversample-min', (n) => int(n) && n >= 0, 'a non-negative integer'),
     patience: num(values, 'patience', (n) => int(n) && n >= 1, 'a positive integer'),
@@ -353,6 +357,7 @@ async function main(): Promise<void> {
   if (trainExamples.length === 0) fail('no training examples');
   const families = cfg.familyHead ? familyClasses(trainExamples) : undefined;
   if (!families && cfg.benignWeight !== 1) fail('--benign-weight needs the two-headed model (--family-head true)');
+  if (!families && cfg.scoreFrom === 'family') fail('--score-from family needs the two-headed model (--family-head true)');
   if (families) log(`train: family head, ${families.length} classes: ${families.join(',')}`);
   const over = oversample(trainExamples, cfg.oversampleMin, cfg.seed);
   if (Object.keys(over.added).length) log(`train: oversampled (repeats added) ${JSON.stringify(over.added)}`);
@@ -470,7 +475,8 @@ async function main(): Promise<void> {
   log(`train: ${loop.state.stopped ? 'stopped early' : 'finished'} after epoch ${loop.state.epoch}; using the weights of epoch ${loop.restoredEpoch}`);
 
   log('train: scoring validation set');
-  const pv = predictAll(model, validation);
+  if (cfg.scoreFrom === 'family') log('train: the DGA score comes from the family head (log P(malware) - log P(benign))');
+  const pv = predictAll(model, validation, undefined, cfg.scoreFrom);
   const labels = validation.y;
   const auc = rocAuc(pv.logits, labels);
   const byScore = thresholdAtFpr(pv.scores, labels, cfg.thresholdFpr, 1);
@@ -501,7 +507,7 @@ async function main(): Promise<void> {
   for (const [name, ex] of [['test', testExamples], ['holdout', holdoutExamples]] as const) {
     if (!ex || ex.length === 0) continue;
     const enc = encodeSet(ex, encoder, families);
-    const p = predictAll(model, enc);
+    const p = predictAll(model, enc, undefined, cfg.scoreFrom);
     const fig = detectionFigures(ex, p.logits, byLogit.threshold);
     const famFig = families && p.familyPred && name === 'test' ? familyMetrics(enc.family!, p.familyPred, families) : undefined;
     extra[name] = {
@@ -533,6 +539,7 @@ async function main(): Promise<void> {
       dropout: cfg.dropout,
       recurrentActivation: 'sigmoid',
       ...(maskPadding ? { maskPadding: true } : {}),
+      ...(cfg.scoreFrom === 'family' ? { scoreFrom: 'family' as const } : {}),
     },
     onnx: families ? { input: 'chars', score: 'score', logit: 'logit', family: 'family' } : { input: 'chars', score: 'score', logit: 'logit' },
     ...(families ? { families } : {}),

@@ -1,5 +1,6 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { ScoreBatch } from '../../src/core/scorer.js';
+import { familyHeadLogit, type ScoreFrom } from './family-score.js';
 
 /**
  * Shared by the exporter's checks, the parity tests and the int8 benchmark: reference outputs from tfjs,
@@ -16,8 +17,17 @@ export interface ModelOutputs {
 /**
  * tfjs outputs for `count` encoded names: the model's own score (and family) outputs, and the logit as the
  * LSTM's last hidden state through the score layer without its sigmoid -- all from one pass, batch by batch.
+ * With scoreFrom "family" the logit is the family head's (family-score.ts) and the score its sigmoid.
  */
-export function tfjsReference(tf: typeof tfTypes, model: tfTypes.LayersModel, chars: Int32Array, count: number, maxLength: number, batch = 1000): ModelOutputs {
+export function tfjsReference(
+  tf: typeof tfTypes,
+  model: tfTypes.LayersModel,
+  chars: Int32Array,
+  count: number,
+  maxLength: number,
+  batch = 1000,
+  scoreFrom: ScoreFrom = 'score',
+): ModelOutputs {
   const lstm = model.layers.find((l) => l.getClassName() === 'LSTM');
   if (!lstm) throw new Error('tfjsReference: the model has no LSTM layer');
   const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
@@ -29,6 +39,8 @@ export function tfjsReference(tf: typeof tfTypes, model: tfTypes.LayersModel, ch
   const probe = tf.model({ inputs: model.inputs, outputs });
   const [kernel, bias] = scoreLayer.getWeights() as [tfTypes.Tensor, tfTypes.Tensor];
   const K = familyLayer ? ((familyLayer.getConfig() as { units: number }).units) : 0;
+  if (scoreFrom === 'family' && !familyLayer) throw new Error('tfjsReference: scoreFrom "family" needs a family head');
+  const [familyKernel, familyBias] = familyLayer ? (familyLayer.getWeights() as [tfTypes.Tensor, tfTypes.Tensor]) : [];
   const out: ModelOutputs = {
     scores: new Float32Array(count),
     logits: new Float32Array(count),
@@ -39,8 +51,14 @@ export function tfjsReference(tf: typeof tfTypes, model: tfTypes.LayersModel, ch
     tf.tidy(() => {
       const x = tf.tensor2d(chars.subarray(start * maxLength, (start + n) * maxLength), [n, maxLength], 'int32');
       const all = probe.predict(x) as tfTypes.Tensor[];
-      out.scores.set(all[0]!.dataSync() as Float32Array, start);
       if (out.families) out.families.set(all[1]!.dataSync() as Float32Array, start * K);
+      if (scoreFrom === 'family') {
+        const logit = familyHeadLogit(tf, tf.add(tf.matMul(all.at(-1)!, familyKernel!), familyBias!) as tfTypes.Tensor2D);
+        out.logits.set(logit.dataSync() as Float32Array, start);
+        out.scores.set(tf.sigmoid(logit).dataSync() as Float32Array, start);
+        return;
+      }
+      out.scores.set(all[0]!.dataSync() as Float32Array, start);
       out.logits.set(tf.add(tf.matMul(all.at(-1)!, kernel), bias).dataSync() as Float32Array, start);
     });
   }

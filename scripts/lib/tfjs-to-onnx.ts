@@ -822,13 +822,19 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   }
   valueInfo.push(makeValueInfo('lstm.h', 'FLOAT', ['batch', U]));
 
-  // Heads: logit = h . k + b, score = sigmoid(logit); family = softmax(h . K + b).
-  const scoreKernel = weight('score.kernel', parsed.denseKernel, [U, 1], 1);
-  initializers.push(makeTensor('score.bias', 'FLOAT', [1], parsed.denseBias), makeTensor('flat_shape', 'INT64', [1], [-1]));
-  node('MatMul', ['lstm.h', scoreKernel], ['score.matmul'], {}, 'score_matmul');
-  node('Add', ['score.matmul', 'score.bias'], ['score.logit2d'], {}, 'score_bias');
-  node('Reshape', ['score.logit2d', 'flat_shape'], [names.logit], {}, 'flatten');
-  node('Sigmoid', [names.logit], [names.score], {}, 'sigmoid');
+  // Heads: logit = h . k + b, score = sigmoid(logit); family = softmax(h . K + b). With
+  // architecture.scoreFrom "family" the logit is read from the family head instead (family-score.ts):
+  // logit = logsumexp(z[:, 1:]) - z[:, 0] over the family logits z, and the score head is left out.
+  const fromFamily = metadata?.architecture?.scoreFrom === 'family';
+  if (fromFamily && !parsed.family) throw new Error('tfjs-to-onnx: metadata.architecture.scoreFrom is "family" but the model has no family head');
+  if (!fromFamily) {
+    const scoreKernel = weight('score.kernel', parsed.denseKernel, [U, 1], 1);
+    initializers.push(makeTensor('score.bias', 'FLOAT', [1], parsed.denseBias), makeTensor('flat_shape', 'INT64', [1], [-1]));
+    node('MatMul', ['lstm.h', scoreKernel], ['score.matmul'], {}, 'score_matmul');
+    node('Add', ['score.matmul', 'score.bias'], ['score.logit2d'], {}, 'score_bias');
+    node('Reshape', ['score.logit2d', 'flat_shape'], [names.logit], {}, 'flatten');
+    node('Sigmoid', [names.logit], [names.score], {}, 'sigmoid');
+  }
   const outputs = [
     makeValueInfo(names.logit, 'FLOAT', ['batch'], 'raw score before the sigmoid (use for ranking at low FPR)'),
     makeValueInfo(names.score, 'FLOAT', ['batch'], 'probability that the name is DGA-generated'),
@@ -843,6 +849,24 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
       makeValueInfo(names.family, 'FLOAT', ['batch', K], `family probabilities (softmax over ${K} classes; metadata "families", index 0 = benign)`),
     );
     valueInfo.push(makeValueInfo('family.logits', 'FLOAT', ['batch', K]));
+    if (fromFamily) {
+      initializers.push(
+        makeTensor('family.benign_index', 'INT64', [], [0]),
+        makeTensor('family.malware_starts', 'INT64', [1], [1]),
+        makeTensor('family.malware_ends', 'INT64', [1], [K]),
+        makeTensor('family.malware_axes', 'INT64', [1], [1]),
+      );
+      node('Gather', ['family.logits', 'family.benign_index'], ['family.benign_logit'], { axis: 1 }, 'family_benign_logit');
+      node('Slice', ['family.logits', 'family.malware_starts', 'family.malware_ends', 'family.malware_axes'], ['family.malware_logits'], {}, 'family_malware_logits');
+      node('ReduceLogSumExp', ['family.malware_logits'], ['family.malware_lse'], { axes: [1], keepdims: 0 }, 'family_malware_lse');
+      node('Sub', ['family.malware_lse', 'family.benign_logit'], [names.logit], {}, 'family_dga_logit');
+      node('Sigmoid', [names.logit], [names.score], {}, 'sigmoid');
+      valueInfo.push(
+        makeValueInfo('family.benign_logit', 'FLOAT', ['batch']),
+        makeValueInfo('family.malware_logits', 'FLOAT', ['batch', K - 1]),
+        makeValueInfo('family.malware_lse', 'FLOAT', ['batch']),
+      );
+    }
   }
   const graph = makeGraph({
     name: 'dga_lstm',

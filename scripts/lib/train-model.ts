@@ -4,6 +4,7 @@ import { join as joinPath } from 'node:path';
 import { paddedRowLength } from '../../src/core/encode.js';
 import { createRng as makeRng } from './dataset.js';
 import { FakeQuantizer, snapModelToInt8Grid } from './fake-quantize.js';
+import { familyHeadLogit, type ScoreFrom } from './family-score.js';
 import { fileLoadHandler, fileSaveHandler } from './tfjs-files.js';
 
 /**
@@ -157,9 +158,9 @@ export async function fitModel(
  * Inference outputs for a set: the logit (pre-sigmoid score, kept for ranking at very low FPR where the
  * probability saturates) and the score as the model reports it (float32 sigmoid of the logit).
  */
-export function predict(model: tf.LayersModel, set: Pick<EncodedSet, 'x' | 'n' | 'maxLength'>, batchSize = 2048) {
+export function predict(model: tf.LayersModel, set: Pick<EncodedSet, 'x' | 'n' | 'maxLength'>, batchSize = 2048, scoreFrom: ScoreFrom = 'score') {
   const hidden = tf.model({ inputs: model.inputs, outputs: model.getLayer('lstm').output as tf.SymbolicTensor });
-  const [kernel, bias] = model.getLayer('score').getWeights() as [tf.Tensor, tf.Tensor];
+  const [kernel, bias] = model.getLayer(scoreFrom === 'family' ? 'family' : 'score').getWeights() as [tf.Tensor, tf.Tensor];
   const logits = new Float32Array(set.n);
   const scores = new Float32Array(set.n);
   for (let start = 0; start < set.n; start += batchSize) {
@@ -167,7 +168,8 @@ export function predict(model: tf.LayersModel, set: Pick<EncodedSet, 'x' | 'n' |
     const values = tf.tidy(() => {
       const x = tf.tensor2d(set.x.subarray(start * set.maxLength, end * set.maxLength), [end - start, set.maxLength], 'int32');
       const h = hidden.predict(x) as tf.Tensor2D;
-      return tf.add(tf.matMul(h, kernel as tf.Tensor2D), bias).dataSync() as Float32Array;
+      const z = tf.add(tf.matMul(h, kernel as tf.Tensor2D), bias) as tf.Tensor2D;
+      return (scoreFrom === 'family' ? familyHeadLogit(tf, z) : z).dataSync() as Float32Array;
     });
     logits.set(values, start);
   }
@@ -443,10 +445,11 @@ function inferenceBatches(model: tf.LayersModel, set: EncodedFamilySet, batchSiz
 }
 
 /** One forward pass (inference mode) returning the score logit and, if present, the family argmax. */
-export function predictAll(model: tf.LayersModel, set: EncodedFamilySet, batchSize = 2048): Predictions {
+export function predictAll(model: tf.LayersModel, set: EncodedFamilySet, batchSize = 2048, scoreFrom: ScoreFrom = 'score'): Predictions {
   const hiddenModel = tf.model({ inputs: model.inputs, outputs: model.getLayer('lstm').output as tf.SymbolicTensor });
   const [sk, sb] = model.getLayer('score').getWeights() as [tf.Tensor2D, tf.Tensor];
   const hasFamily = model.outputNames.length > 1;
+  if (scoreFrom === 'family' && !hasFamily) throw new Error('scoreFrom "family" needs a two-headed model');
   const [fk, fb] = hasFamily ? (model.getLayer('family').getWeights() as [tf.Tensor2D, tf.Tensor]) : [undefined, undefined];
   const logits = new Float32Array(set.n);
   const familyPred = hasFamily ? new Int32Array(set.n) : undefined;
@@ -455,9 +458,10 @@ export function predictAll(model: tf.LayersModel, set: EncodedFamilySet, batchSi
     const [l, p, ce] = tf.tidy(() => {
       const x = tf.tensor2d(sliceRows(set, rows, width), [rows.length, width], 'int32');
       const h = hiddenModel.predict(x) as tf.Tensor2D;
-      const l = tf.add(tf.matMul(h, sk), sb).dataSync() as Float32Array;
-      if (!fk) return [l, undefined, undefined] as const;
-      const logp = tf.logSoftmax(tf.add(tf.matMul(h, fk), fb!) as tf.Tensor2D);
+      if (!fk) return [tf.add(tf.matMul(h, sk), sb).dataSync() as Float32Array, undefined, undefined] as const;
+      const z = tf.add(tf.matMul(h, fk), fb!) as tf.Tensor2D;
+      const l = (scoreFrom === 'family' ? familyHeadLogit(tf, z) : tf.add(tf.matMul(h, sk), sb)).dataSync() as Float32Array;
+      const logp = tf.logSoftmax(z);
       const p = tf.argMax(logp, 1).dataSync() as Int32Array;
       let ce: Float32Array | undefined;
       if (set.family) {

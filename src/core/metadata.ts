@@ -30,6 +30,11 @@ export interface ModelMetadata {
      * how wide it was padded; the ONNX graph computes this itself. Absent (older models): pad steps count.
      */
     maskPadding?: boolean;
+    /**
+     * "family": the graph's logit and score come from the family head (log P(malware) - log P(benign)),
+     * not from the separate score head. Absent: the score head. Serving reads the graph's outputs either way.
+     */
+    scoreFrom?: 'score' | 'family';
   };
   /**
    * Input and output tensor names of the ONNX graph; `family` only when the model has a family head.
@@ -74,6 +79,13 @@ export function parseModelMetadata(value: unknown): ModelMetadata {
   const onnx = m.onnx as Record<string, unknown>;
   if (onnx.padSteps !== undefined && (typeof onnx.padSteps !== 'string' || onnx.padSteps === '')) {
     throw new TypeError('model metadata: "onnx.padSteps" must name the pad-steps input');
+  }
+  const architecture = m.architecture as Record<string, unknown> | undefined;
+  if (architecture?.scoreFrom !== undefined && architecture.scoreFrom !== 'score' && architecture.scoreFrom !== 'family') {
+    throw new TypeError('model metadata: "architecture.scoreFrom" must be "score" or "family"');
+  }
+  if (architecture?.scoreFrom === 'family' && m.families === undefined) {
+    throw new TypeError('model metadata: "architecture.scoreFrom" is "family" but the model lists no families');
   }
   if (m.families !== undefined) {
     const families = m.families;

@@ -10,6 +10,7 @@ import { makeGraph, makeNode, makeTensor, makeValueInfo, parseModel, tensorValue
 import { fileSaveHandler, readLayersModelFiles, type LayersModelJson } from '../../scripts/lib/tfjs-files.js';
 import { convertLayersModel, kerasBiasToOnnx, kerasKernelToOnnx, padStepsInputOf, rowsOfOneLengthOf, type BuildOptions } from '../../scripts/lib/tfjs-to-onnx.js';
 import { ortWasmPath } from '../../src/runtime/node-model.js';
+import { tfjsReference } from '../../scripts/lib/parity.js';
 import { createRng as prng } from '../../scripts/lib/seeded-random.js';
 import { artifactsOf, buildTinyFunctional, setSeededWeights, TINY } from '../fixtures/tiny-models.js';
 
@@ -353,6 +354,43 @@ describe('functional two-head model (score + family) -> ONNX', () => {
     expect(scoreDiff).toBeLessThan(1e-5);
     expect(logitDiff).toBeLessThan(1e-5);
     expect(familyDiff).toBeLessThan(1e-5);
+  }, 60_000);
+
+  it('scoreFrom "family": logit = logsumexp(family logits of the malware classes) - benign logit, as tfjs computes it (float and int8)', async () => {
+    const fromFamily = { ...meta, architecture: { scoreFrom: 'family' as const } };
+    const floatBytes = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: fromFamily });
+    const int8Bytes = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: fromFamily }, { scheme: 'int8-weights' });
+    const g = parseModel(floatBytes).graph as onnx.GraphProto;
+    expect(g.node.map((n) => n.opType)).toEqual(expect.arrayContaining(['ReduceLogSumExp', 'Gather', 'Slice', 'Sub']));
+    expect(g.initializer.some((t) => (t.name ?? '').startsWith('score.'))).toBe(false); // the score head is left out
+    const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH });
+    const names = [...randomNames(1500, SEED + 11), '', 'a', 'google', 'xjw9k2qz0v-b7m1lq3pt8rf'];
+    const chars = encoder.encodeBatch(names);
+    const reference = tfjsReference(tf, model, chars, names.length, MAX_LENGTH, 500, 'family');
+    // by hand from the family probabilities: log(1 - p_benign) - log(p_benign)
+    const ownFamily = tfjsReference(tf, model, chars, names.length, MAX_LENGTH, 500).families!;
+    const scoreHead = tfjsReference(tf, model, chars, names.length, MAX_LENGTH, 500).logits;
+    let byHand = 0;
+    let fromScoreHead = 0;
+    for (let i = 0; i < names.length; i++) {
+      const pb = ownFamily[i * K]!;
+      byHand = Math.max(byHand, Math.abs(reference.logits[i]! - (Math.log(1 - pb) - Math.log(pb))));
+      fromScoreHead = Math.max(fromScoreHead, Math.abs(reference.logits[i]! - scoreHead[i]!));
+    }
+    expect(byHand).toBeLessThan(1e-3);
+    expect(fromScoreHead).toBeGreaterThan(0.1); // a different head, not the score head again
+    for (const bytes of [floatBytes, int8Bytes]) {
+      const actual = await runOnnx(bytes, chars, names.length, 'family');
+      const expected = bytes === floatBytes ? reference : await runOnnx(floatBytes, chars, names.length, 'family');
+      let logitDiff = 0;
+      let scoreDiff = 0;
+      for (let i = 0; i < names.length; i++) {
+        logitDiff = Math.max(logitDiff, Math.abs(actual.logits[i]! - expected.logits[i]!));
+        scoreDiff = Math.max(scoreDiff, Math.abs(actual.scores[i]! - 1 / (1 + Math.exp(-actual.logits[i]!))));
+      }
+      expect(logitDiff).toBeLessThan(bytes === floatBytes ? 1e-5 : 0.05);
+      expect(scoreDiff).toBeLessThan(1e-6);
+    }
   }, 60_000);
 
   it('folds padding: names scored in length groups at their own width equal full width (float and int8), and tfjs', async () => {

@@ -99,7 +99,7 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
     await setupWasmBackend();
     const model = await tf.loadLayersModel(fileLoadHandler(MODEL_DIR));
     const t0 = performance.now();
-    reference = tfjsReference(tf, model, chars, names.length, metadata.maxLength, 2000);
+    reference = tfjsReference(tf, model, chars, names.length, metadata.maxLength, 2000, metadata.architecture.scoreFrom);
     console.info(`tfjs (${tf.getBackend()}) reference for ${names.length} names: ${(performance.now() - t0).toFixed(0)} ms`);
     model.dispose();
     floatOut = await ortWeb(floatBytes);

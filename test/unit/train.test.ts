@@ -659,11 +659,17 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
 
     // A new run warm-started from the saved weights, with the pad steps counted this time.
     const out3 = join(tmp, 'e2e-init');
-    const r3 = await run(process.execPath, [...args, '--out', out3, '--epochs', '1', '--init-from', join(out, 'tfjs'), '--padding', 'count', '--benign-weight', '2.5'], { cwd: ROOT, timeout: 60_000 });
+    const r3 = await run(process.execPath, [...args, '--out', out3, '--epochs', '1', '--init-from', join(out, 'tfjs'), '--padding', 'count', '--benign-weight', '2.5', '--score-from', 'family'], { cwd: ROOT, timeout: 60_000 });
+    expect(r3.stderr).toMatch(/the DGA score comes from the family head/);
     expect(r3.stderr).toMatch(/weights initialised from .*e2e-v2\/tfjs/);
     expect(r3.stderr).toMatch(/padding counted/);
     const meta3 = parseModelMetadata(JSON.parse(await readFile(join(out3, 'metadata.json'), 'utf8')));
     expect(meta3.architecture.maskPadding).toBeUndefined();
+    expect(meta3.architecture.scoreFrom).toBe('family');
+    expect(() => parseModelMetadata({ ...meta3, architecture: { ...meta3.architecture, scoreFrom: 'both' } })).toThrow(/scoreFrom/);
+    expect(() => parseModelMetadata({ ...meta3, families: undefined, onnx: { ...meta3.onnx, family: undefined } })).toThrow(/lists no families/);
+    const badFrom = await run(process.execPath, [...args, '--out', out3, '--score-from', 'both'], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect((badFrom as { stderr: string }).stderr).toMatch(/--score-from must be score or family/);
     // the warm start lists the commands behind the weights it started from (the first run and its resume)
     expect((meta3.training as { commandLines: string[] }).commandLines).toEqual([...commands, expect.stringMatching(/--init-from .*e2e-v2\/tfjs/)]);
     expect((meta3.training as { hyperparameters: { loss: string } }).hyperparameters.loss).toMatch(/^benign-weighted \(2\.5\) binaryCrossentropy/);
