@@ -459,7 +459,10 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
       `- Parameters: ${int(params.total)} (embedding ${int(params.embedding)}, LSTM ${int(params.lstm)}, dense ${int(params.dense)}).` +
         (options.onnxBytes ? ` ONNX file evaluated: ${(options.onnxBytes / 1024).toFixed(1)} KiB.` : ''),
       `- Outputs: \`${m.onnx.score}\` (probability of DGA) and \`${m.onnx.logit}\` (its logit)` +
-        (m.families ? `; family head \`${m.onnx.family}\` over ${m.families.length} classes.` : '; no family head.'),
+        (m.families ? `; family head \`${m.onnx.family}\` over ${m.families.length} classes.` : '; no family head.') +
+        (a.scoreFrom === 'family'
+          ? ' The served score is read from the family head: logit = logsumexp(malware-class logits) - benign logit, i.e. score = 1 - P(benign) (`architecture.scoreFrom: "family"`, computed in the ONNX graph); the dense-1 score head is trained alongside as an auxiliary output and not exported, because the family head ranks names better at low false-positive rates (model/EXPERIMENTS.md).'
+          : ''),
       `- Input pre-processing (src/core/normalize.ts, src/core/encode.ts, shared by training and serving): trim, lowercase, strip one trailing dot, ` +
         `IDNA (UTS #46) to punycode, validate (LDH labels, <= 253 octets, no IP addresses), split with the Public Suffix List (private section ` +
         `included, plus known dynamic-DNS suffixes), score the label left of the public suffix; an internationalised (punycode) label is read in ` +
