@@ -577,6 +577,8 @@ export interface LoopOptions {
   patience: number;
   minDelta: number;
   familyLossWeight: number;
+  /** Which head the per-epoch validation figures (val_score_loss, val_auc, val_tpr_at_1e3) read; default the score head. */
+  scoreFrom?: ScoreFrom;
   /** Checkpoint directory (written after every epoch); none if undefined. */
   checkpointDir?: string;
   /** Extra JSON stored in the checkpoint (e.g. the command line config), returned on load. */
@@ -600,8 +602,8 @@ function better(monitor: Monitor, value: number, best: number, minDelta: number)
 }
 
 /** Validation figures for one epoch (inference-mode forward pass over `validation`). */
-export function validationRecord(model: tf.LayersModel, validation: EncodedFamilySet, familyLossWeight: number) {
-  const p = predictAll(model, validation);
+export function validationRecord(model: tf.LayersModel, validation: EncodedFamilySet, familyLossWeight: number, scoreFrom: ScoreFrom = 'score') {
+  const p = predictAll(model, validation, undefined, scoreFrom);
   const scoreLoss = bceFromLogits(p.logits, validation.y);
   let familyLoss: number | undefined;
   let familyAccuracy: number | undefined;
@@ -724,7 +726,7 @@ export async function trainLoop(model: tf.LayersModel, train: EncodedFamilySet, 
       quantizer?.enter();
       let v: ReturnType<typeof validationRecord>;
       try {
-        v = validationRecord(model, validation, options.familyLossWeight);
+        v = validationRecord(model, validation, options.familyLossWeight, options.scoreFrom);
       } finally {
         quantizer?.leave();
       }

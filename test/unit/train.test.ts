@@ -666,6 +666,9 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     const meta3 = parseModelMetadata(JSON.parse(await readFile(join(out3, 'metadata.json'), 'utf8')));
     expect(meta3.architecture.maskPadding).toBeUndefined();
     expect(meta3.architecture.scoreFrom).toBe('family');
+    // the epoch's validation figures read the same head as the final ones (one epoch: the same weights)
+    const t3 = meta3.training as { history: { val_auc: number }[]; validation: { auc: number } };
+    expect(t3.history[0]!.val_auc).toBeCloseTo(t3.validation.auc, 6);
     expect(() => parseModelMetadata({ ...meta3, architecture: { ...meta3.architecture, scoreFrom: 'both' } })).toThrow(/scoreFrom/);
     expect(() => parseModelMetadata({ ...meta3, families: undefined, onnx: { ...meta3.onnx, family: undefined } })).toThrow(/lists no families/);
     const badFrom = await run(process.execPath, [...args, '--out', out3, '--score-from', 'both'], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
