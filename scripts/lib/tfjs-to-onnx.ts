@@ -32,6 +32,8 @@ import type { LayersModelJson } from './tfjs-files.js';
  *   Reshape [-1,U] -> MatMul kernel [U,1] -> Add bias [1] -> Reshape [-1]  -> logit float32 [batch]
  *   Sigmoid(logit)                                -> score float32 [batch]
  *   [family head] MatMul kernel [U,K] -> Add bias [K] -> Softmax(axis -1) -> family float32 [batch, K]
+ *   [architecture.scoreFrom "family"] instead of the score head: logit = ReduceLogSumExp(Slice z[:, 1:]) -
+ *   Gather z[:, 0] over the family logits z, score = Sigmoid(logit) = 1 - P(benign)
  *
  * Inputs are pre-padded and the model has no masking, so the padded steps run through the LSTM in both
  * runtimes alike and no sequence_lens is needed. Padding folding: every pad step feeds the same input
@@ -883,7 +885,11 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   });
 
   const modelLabel = metadata?.id ? `${metadata.id}${metadata.version ? ` ${metadata.version}` : ''}` : 'DGA classifier';
-  const heads = parsed.family ? `dense 1 + sigmoid and a ${K}-class dense + softmax family head` : 'dense 1 + sigmoid';
+  const heads = parsed.family
+    ? fromFamily
+      ? `a ${K}-class dense + softmax family head; the score is 1 - P(benign) from it (logsumexp of the malware logits minus the benign logit)`
+      : `dense 1 + sigmoid and a ${K}-class dense + softmax family head`
+    : 'dense 1 + sigmoid';
   const outs = parsed.family
     ? `outputs "${names.logit}" and "${names.score}": float32 [batch], "${names.family}": float32 [batch, ${K}]`
     : `outputs "${names.logit}" and "${names.score}": float32 [batch]`;
