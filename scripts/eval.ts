@@ -141,7 +141,7 @@ export async function createTfjsEngine(dir: string, metadataPath: string): Promi
   const { setupWasmBackend } = await import('./lib/tfjs-wasm-backend.js');
   const tf = await setupWasmBackend();
   const { fileLoadHandler } = await import('./lib/tfjs-files.js');
-  const { predict } = await import('./lib/train-model.js');
+  const { predictAll } = await import('./lib/train-model.js');
   const model = await tf.loadLayersModel(fileLoadHandler(dir));
   const familyOutput = model.outputNames.findIndex((n) => n.startsWith('family'));
   const withFamilies = metadata.families !== undefined && model.outputNames.length > 1 && familyOutput >= 0;
@@ -150,7 +150,7 @@ export async function createTfjsEngine(dir: string, metadataPath: string): Promi
       // The classifier sends rows pre-padded only to the call's width when the metadata says the model folds
       // its padding (onnx.padSteps, written by the exporter); the tfjs model takes full-width rows.
       const chars = width === metadata.maxLength ? narrow : widenRows(narrow, count, width, metadata.maxLength);
-      const { scores, logits } = predict(model, { x: chars, n: count, maxLength: metadata.maxLength }, undefined, metadata.architecture.scoreFrom);
+      const { scores, logits } = predictAll(model, { x: chars, n: count, maxLength: metadata.maxLength }, undefined, metadata.architecture.scoreFrom);
       if (!withFamilies) return { scores, logits };
       const families = tf.tidy(() => {
         const x = tf.tensor2d(chars, [count, metadata.maxLength], 'int32');

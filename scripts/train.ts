@@ -19,7 +19,7 @@
  * --patience and restores the best epoch's weights before scoring and saving.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createEncoder, DEFAULT_VOCABULARY } from '../src/core/encode.js';
@@ -113,7 +113,6 @@ const FLAGS: Record<string, FlagSpec> = {
  * Empty when neither is there (weights from elsewhere).
  */
 async function commandsBehind(tfjsDir: string): Promise<string[]> {
-  const { readFile } = await import('node:fs/promises');
   const parent = dirname(tfjsDir);
   for (const [file, pick] of [
     [join(parent, 'metadata.json'), (j: { training?: { commandLines?: unknown } }) => j?.training?.commandLines],

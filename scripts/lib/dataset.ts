@@ -542,12 +542,12 @@ export function buildSplits(entries: readonly RawEntry[], options: SplitOptions)
     c.total = list.length;
     if (options.familyCap > 0 && list.length > options.familyCap) {
       shuffleInPlace(list, rng);
-      const beyond = list.slice(options.familyCap, trainCaps[family] ?? options.familyCap);
-      for (const n of beyond) {
-        const h = splitHash(n.scored, seed);
-        if (h >= testFraction + valFraction) trainOnly.push(n);
-      }
-      c.capped = list.length - options.familyCap;
+      const extra = list
+        .slice(options.familyCap, trainCaps[family] ?? options.familyCap)
+        .filter((n) => splitHash(n.scored, seed) >= testFraction + valFraction);
+      trainOnly.push(...extra);
+      c.trainExtra = extra.length;
+      c.capped = list.length - options.familyCap - extra.length;
       droppedByCap += c.capped;
       list.length = options.familyCap;
     }
@@ -569,12 +569,7 @@ export function buildSplits(entries: readonly RawEntry[], options: SplitOptions)
     const h = splitHash(n.scored, seed);
     put(h < testFraction ? 'test' : h < testFraction + valFraction ? 'val' : 'train', n);
   }
-  for (const n of trainOnly) {
-    put('train', n);
-    count(n.family).trainExtra++;
-    count(n.family).capped--;
-    droppedByCap--;
-  }
+  for (const n of trainOnly) put('train', n);
   for (const n of holdoutRows) {
     count(n.family).total++;
     put('holdout', n);

@@ -154,29 +154,6 @@ export async function fitModel(
   return { epochs, seconds: (performance.now() - started) / 1000 };
 }
 
-/**
- * Inference outputs for a set: the logit (pre-sigmoid score, kept for ranking at very low FPR where the
- * probability saturates) and the score as the model reports it (float32 sigmoid of the logit).
- */
-export function predict(model: tf.LayersModel, set: Pick<EncodedSet, 'x' | 'n' | 'maxLength'>, batchSize = 2048, scoreFrom: ScoreFrom = 'score') {
-  const hidden = tf.model({ inputs: model.inputs, outputs: model.getLayer('lstm').output as tf.SymbolicTensor });
-  const [kernel, bias] = model.getLayer(scoreFrom === 'family' ? 'family' : 'score').getWeights() as [tf.Tensor, tf.Tensor];
-  const logits = new Float32Array(set.n);
-  const scores = new Float32Array(set.n);
-  for (let start = 0; start < set.n; start += batchSize) {
-    const end = Math.min(set.n, start + batchSize);
-    const values = tf.tidy(() => {
-      const x = tf.tensor2d(set.x.subarray(start * set.maxLength, end * set.maxLength), [end - start, set.maxLength], 'int32');
-      const h = hidden.predict(x) as tf.Tensor2D;
-      const z = tf.add(tf.matMul(h, kernel as tf.Tensor2D), bias) as tf.Tensor2D;
-      return (scoreFrom === 'family' ? familyHeadLogit(tf, z) : z).dataSync() as Float32Array;
-    });
-    logits.set(values, start);
-  }
-  for (let i = 0; i < set.n; i++) scores[i] = 1 / (1 + Math.exp(-logits[i]!));
-  return { logits, scores };
-}
-
 /** Area under the ROC curve (Mann-Whitney U with average ranks for ties); NaN if a class is missing. */
 export function rocAuc(values: ArrayLike<number>, labels: ArrayLike<number>): number {
   const n = values.length;
@@ -423,7 +400,7 @@ export interface Predictions {
  * Batches of row indices for inference: in order at full width for an unmasked model; sorted by length
  * (each batch as wide as its longest label) for a masked one, which gives the same values faster.
  */
-function inferenceBatches(model: tf.LayersModel, set: EncodedFamilySet, batchSize: number): { rows: Uint32Array; width: number }[] {
+function inferenceBatches(model: tf.LayersModel, set: InferenceSet, batchSize: number): { rows: Uint32Array; width: number }[] {
   const batches: { rows: Uint32Array; width: number }[] = [];
   if (!isMasked(model)) {
     for (let start = 0; start < set.n; start += batchSize) {
@@ -444,8 +421,15 @@ function inferenceBatches(model: tf.LayersModel, set: EncodedFamilySet, batchSiz
   return batches;
 }
 
-/** One forward pass (inference mode) returning the score logit and, if present, the family argmax. */
-export function predictAll(model: tf.LayersModel, set: EncodedFamilySet, batchSize = 2048, scoreFrom: ScoreFrom = 'score'): Predictions {
+/** What inference needs of a set: the encoded rows, and the family targets when the family loss is wanted. */
+export type InferenceSet = Pick<EncodedFamilySet, 'x' | 'n' | 'maxLength' | 'family'>;
+
+/**
+ * One forward pass (inference mode): the DGA logit (pre-sigmoid, kept for ranking at very low FPR where the
+ * probability saturates) from the score head or, with scoreFrom "family", the family head; the score as
+ * float32 sigmoid of it; and, with a family head, the family argmax (and loss when `set.family` is given).
+ */
+export function predictAll(model: tf.LayersModel, set: InferenceSet, batchSize = 2048, scoreFrom: ScoreFrom = 'score'): Predictions {
   const hiddenModel = tf.model({ inputs: model.inputs, outputs: model.getLayer('lstm').output as tf.SymbolicTensor });
   const [sk, sb] = model.getLayer('score').getWeights() as [tf.Tensor2D, tf.Tensor];
   const hasFamily = model.outputNames.length > 1;
