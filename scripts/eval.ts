@@ -133,8 +133,8 @@ export async function createOnnxEngine(modelPath: string, metadataPath: string):
 
 /**
  * The same classifier (normaliser, encoder, chunking) over the tfjs LayersModel on the wasm backend, for
- * checking the export or evaluating before it. The logit comes from train-model.ts `predict`; family
- * probabilities from the model's "family" output when it has one.
+ * checking the export or evaluating before it. Logits and family probabilities come from one forward pass
+ * (train-model.ts `predictAll`), reading the score from the head the metadata names.
  */
 export async function createTfjsEngine(dir: string, metadataPath: string): Promise<ScoringEngine> {
   const metadata = await readMetadata(metadataPath);
@@ -143,21 +143,15 @@ export async function createTfjsEngine(dir: string, metadataPath: string): Promi
   const { fileLoadHandler } = await import('./lib/tfjs-files.js');
   const { predictAll } = await import('./lib/train-model.js');
   const model = await tf.loadLayersModel(fileLoadHandler(dir));
-  const familyOutput = model.outputNames.findIndex((n) => n.startsWith('family'));
-  const withFamilies = metadata.families !== undefined && model.outputNames.length > 1 && familyOutput >= 0;
+  const withFamilies = metadata.families !== undefined && model.outputNames.length > 1;
   const scorer: Scorer = {
     async score(narrow, count, width = metadata.maxLength) {
       // The classifier sends rows pre-padded only to the call's width when the metadata says the model folds
       // its padding (onnx.padSteps, written by the exporter); the tfjs model takes full-width rows.
       const chars = width === metadata.maxLength ? narrow : widenRows(narrow, count, width, metadata.maxLength);
-      const { scores, logits } = predictAll(model, { x: chars, n: count, maxLength: metadata.maxLength }, undefined, metadata.architecture.scoreFrom);
-      if (!withFamilies) return { scores, logits };
-      const families = tf.tidy(() => {
-        const x = tf.tensor2d(chars, [count, metadata.maxLength], 'int32');
-        const outputs = model.predict(x) as import('@tensorflow/tfjs').Tensor[];
-        return outputs[familyOutput]!.dataSync() as Float32Array;
-      });
-      return { scores, logits, families };
+      const set = { x: chars, n: count, maxLength: metadata.maxLength };
+      const p = predictAll(model, set, { scoreFrom: metadata.architecture.scoreFrom, familyProbabilities: withFamilies });
+      return p.familyProbabilities ? { scores: p.scores, logits: p.logits, families: p.familyProbabilities } : { scores: p.scores, logits: p.logits };
     },
   };
   return engineFromScorer(scorer, metadata);

@@ -476,7 +476,7 @@ async function main(): Promise<void> {
 
   log('train: scoring validation set');
   if (cfg.scoreFrom === 'family') log('train: the DGA score comes from the family head (log P(malware) - log P(benign))');
-  const pv = predictAll(model, validation, undefined, cfg.scoreFrom);
+  const pv = predictAll(model, validation, { scoreFrom: cfg.scoreFrom });
   const labels = validation.y;
   const auc = rocAuc(pv.logits, labels);
   const byScore = thresholdAtFpr(pv.scores, labels, cfg.thresholdFpr, 1);
@@ -507,7 +507,7 @@ async function main(): Promise<void> {
   for (const [name, ex] of [['test', testExamples], ['holdout', holdoutExamples]] as const) {
     if (!ex || ex.length === 0) continue;
     const enc = encodeSet(ex, encoder, families);
-    const p = predictAll(model, enc, undefined, cfg.scoreFrom);
+    const p = predictAll(model, enc, { scoreFrom: cfg.scoreFrom });
     const fig = detectionFigures(ex, p.logits, byLogit.threshold);
     const famFig = families && p.familyPred && name === 'test' ? familyMetrics(enc.family!, p.familyPred, families) : undefined;
     extra[name] = {

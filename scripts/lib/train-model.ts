@@ -394,6 +394,8 @@ export interface Predictions {
   /** argmax family index and the per-sample family cross-entropy (if the model has a family head and targets exist). */
   familyPred?: Int32Array;
   familyLoss?: Float32Array;
+  /** Row-major [n, classes] softmax of the family head, when asked for (PredictOptions.familyProbabilities). */
+  familyProbabilities?: Float32Array;
 }
 
 /**
@@ -424,12 +426,23 @@ function inferenceBatches(model: tf.LayersModel, set: InferenceSet, batchSize: n
 /** What inference needs of a set: the encoded rows, and the family targets when the family loss is wanted. */
 export type InferenceSet = Pick<EncodedFamilySet, 'x' | 'n' | 'maxLength' | 'family'>;
 
+export interface PredictOptions {
+  /** Rows per forward pass (default 2048). */
+  batchSize?: number;
+  /** Which head the DGA logit comes from (default "score"). */
+  scoreFrom?: ScoreFrom;
+  /** Also return the family head's softmax for every row (eval's tfjs engine; costs memory, not a second pass). */
+  familyProbabilities?: boolean;
+}
+
 /**
  * One forward pass (inference mode): the DGA logit (pre-sigmoid, kept for ranking at very low FPR where the
  * probability saturates) from the score head or, with scoreFrom "family", the family head; the score as
- * float32 sigmoid of it; and, with a family head, the family argmax (and loss when `set.family` is given).
+ * float32 sigmoid of it; and, with a family head, the family argmax (and loss when `set.family` is given,
+ * and the softmax when asked for).
  */
-export function predictAll(model: tf.LayersModel, set: InferenceSet, batchSize = 2048, scoreFrom: ScoreFrom = 'score'): Predictions {
+export function predictAll(model: tf.LayersModel, set: InferenceSet, options: PredictOptions = {}): Predictions {
+  const { batchSize = 2048, scoreFrom = 'score' } = options;
   const hiddenModel = tf.model({ inputs: model.inputs, outputs: model.getLayer('lstm').output as tf.SymbolicTensor });
   const [sk, sb] = model.getLayer('score').getWeights() as [tf.Tensor2D, tf.Tensor];
   const hasFamily = model.outputNames.length > 1;
@@ -438,11 +451,13 @@ export function predictAll(model: tf.LayersModel, set: InferenceSet, batchSize =
   const logits = new Float32Array(set.n);
   const familyPred = hasFamily ? new Int32Array(set.n) : undefined;
   const familyLoss = hasFamily && set.family ? new Float32Array(set.n) : undefined;
+  const classes = fk ? fk.shape[1] : 0;
+  const familyProbabilities = hasFamily && options.familyProbabilities ? new Float32Array(set.n * classes) : undefined;
   for (const { rows, width } of inferenceBatches(model, set, batchSize)) {
-    const [l, p, ce] = tf.tidy(() => {
+    const [l, p, ce, probs] = tf.tidy(() => {
       const x = tf.tensor2d(sliceRows(set, rows, width), [rows.length, width], 'int32');
       const h = hiddenModel.predict(x) as tf.Tensor2D;
-      if (!fk) return [tf.add(tf.matMul(h, sk), sb).dataSync() as Float32Array, undefined, undefined] as const;
+      if (!fk) return [tf.add(tf.matMul(h, sk), sb).dataSync() as Float32Array, undefined, undefined, undefined] as const;
       const z = tf.add(tf.matMul(h, fk), fb!) as tf.Tensor2D;
       const l = (scoreFrom === 'family' ? familyHeadLogit(tf, z) : tf.add(tf.matMul(h, sk), sb)).dataSync() as Float32Array;
       const logp = tf.logSoftmax(z);
@@ -452,18 +467,20 @@ export function predictAll(model: tf.LayersModel, set: InferenceSet, batchSize =
         const idx = tf.tensor1d(Int32Array.from(rows, (r) => set.family![r]!), 'int32');
         ce = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(idx, logp.shape[1]!).toFloat()), 1)).dataSync() as Float32Array;
       }
-      return [l, p, ce] as const;
+      const probs = familyProbabilities ? (tf.exp(logp).dataSync() as Float32Array) : undefined;
+      return [l, p, ce, probs] as const;
     });
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       logits[r] = l[i]!;
       if (p && familyPred) familyPred[r] = p[i]!;
       if (ce && familyLoss) familyLoss[r] = ce[i]!;
+      if (probs && familyProbabilities) familyProbabilities.set(probs.subarray(i * classes, (i + 1) * classes), r * classes);
     }
   }
   const scores = new Float32Array(set.n);
   for (let i = 0; i < set.n; i++) scores[i] = 1 / (1 + Math.exp(-logits[i]!));
-  return { logits, scores, familyPred, familyLoss };
+  return { logits, scores, familyPred, familyLoss, ...(familyProbabilities ? { familyProbabilities } : {}) };
 }
 
 /** Mean binary cross-entropy from logits (numerically stable). */
@@ -587,7 +604,7 @@ function better(monitor: Monitor, value: number, best: number, minDelta: number)
 
 /** Validation figures for one epoch (inference-mode forward pass over `validation`). */
 export function validationRecord(model: tf.LayersModel, validation: EncodedFamilySet, familyLossWeight: number, scoreFrom: ScoreFrom = 'score') {
-  const p = predictAll(model, validation, undefined, scoreFrom);
+  const p = predictAll(model, validation, { scoreFrom });
   const scoreLoss = bceFromLogits(p.logits, validation.y);
   let familyLoss: number | undefined;
   let familyAccuracy: number | undefined;

@@ -295,18 +295,22 @@ function minimalResult(): EvalResult {
 }
 
 describe('the shipped model through both engines', () => {
-  it('tfjs (full-width rows re-padded from the classifier\'s narrow calls) and int8 ONNX give the same scores', async () => {
+  it('tfjs (full-width rows re-padded from the classifier\'s narrow calls) and int8 ONNX give the same scores and families', async () => {
     const root = join(import.meta.dirname, '..', '..');
     const metadataPath = join(root, 'model', 'metadata.json');
     const tfjs = await createTfjsEngine(join(root, 'model', 'tfjs'), metadataPath);
     const onnx = await createOnnxEngine(join(root, 'model', 'dga.int8.onnx'), metadataPath);
     const names = ['wikipedia.org', 'xjwqkzpvbn.net', 'a.io', 'weekendconfirmpageexcuse.com', 'www.mail.google.co.uk', 'x'.repeat(50) + '.com'];
-    const a = await tfjs.classifier.classify(names);
-    const b = await onnx.classifier.classify(names);
+    const a = await tfjs.classifier.classify(names, { families: 3 });
+    const b = await onnx.classifier.classify(names, { families: 3 });
     for (let i = 0; i < names.length; i++) {
       const [x, y] = [a[i]!, b[i]!];
       if (!('score' in x) || !('score' in y)) throw new Error(`${names[i]} was not scored`);
       expect(Math.abs(x.score - y.score)).toBeLessThan(1e-5);
+      // Family probabilities come from the same forward pass as the score (predictAll), in input order.
+      expect(x.families?.map((f) => f.name)).toEqual(y.families?.map((f) => f.name));
+      expect(x.families).toHaveLength(3);
+      x.families!.forEach((f, k) => expect(Math.abs(f.probability - y.families![k]!.probability)).toBeLessThan(1e-4));
     }
   }, 60_000);
 });

@@ -562,7 +562,7 @@ describe('masked model and length-bucketed training', () => {
     expect(lengthBuckets(lengths, 32, createRng(10), 4)).not.toEqual(batches);
   });
 
-  it('a masked model gives the same outputs whatever the padding, and predictAll (sorted batches) matches predict', async () => {
+  it('a masked model gives the same outputs whatever the padding, and predictAll (sorted batches) matches predict, family probabilities included', async () => {
     await tf.setBackend('wasm');
     const model = make(2);
     expect(isMasked(model)).toBe(true);
@@ -576,8 +576,13 @@ describe('masked model and length-bucketed training', () => {
       const own = (model.predict(tf.tensor2d(set.x.slice(i * T + T - w, (i + 1) * T), [1, w], 'int32')) as tf.Tensor[])[0]!.dataSync();
       expect(Math.abs(own[0]! - full[i]!)).toBeLessThan(1e-6);
     }
-    const p = predictAll(model, set, 16);
+    const p = predictAll(model, set, { batchSize: 16, familyProbabilities: true });
     for (let i = 0; i < set.n; i++) expect(Math.abs(p.scores[i]! - full[i]!)).toBeLessThan(1e-5);
+    // The family softmax comes back in input order from the same (length-sorted) pass.
+    const families = (model.predict(tf.tensor2d(set.x, [set.n, T], 'int32')) as tf.Tensor[])[1]!.dataSync();
+    expect(p.familyProbabilities).toHaveLength(families.length);
+    for (let i = 0; i < families.length; i++) expect(Math.abs(p.familyProbabilities![i]! - families[i]!)).toBeLessThan(1e-5);
+    expect(predictAll(model, set).familyProbabilities).toBeUndefined();
     // An unmasked model's result does depend on the padding (the pad steps run through the LSTM).
     const unmasked = make(2, false);
     const a = (unmasked.predict(tf.tensor2d(set.x.slice(0, T), [1, T], 'int32')) as tf.Tensor[])[0]!.dataSync()[0]!;
