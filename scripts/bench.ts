@@ -11,7 +11,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildBundle, bundleRows, type Bundle } from './lib/bench-bundle.js';
 import { e2eRows, runE2e } from './lib/bench-e2e.js';
 import { nativeRows, runNative } from './lib/bench-native.js';
@@ -19,6 +18,7 @@ import { cpuCounters, gitDescribe, markdownTable, otherCores } from './lib/bench
 import { runScoreLoop, scoreLoopRows } from './lib/bench-score-loop.js';
 import { BenchError, fmt, installInterruptHandlers, loadAverage, log, type Row } from './lib/bench-util.js';
 import { coldRows, runCold, runWarm, warmRows } from './lib/bench-worker.js';
+import { integerFlag, parseFlags, runScript, UsageError } from './lib/cli-flags.js';
 
 const SECTIONS = ['bundle', 'cold', 'warm', 'e2e', 'native'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -40,41 +40,27 @@ const HELP = `Usage: npm run bench -- [options]
 
 Only 127.0.0.1 is contacted. Wall times suffer from other load on the machine; CPU times much less.`;
 
-function fail(message: string): never {
-  process.stderr.write(`bench: ${message}\n`);
-  process.exit(2);
-}
-
-async function main() {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      skip: { type: 'string', multiple: true, default: [] },
-      root: { type: 'string', default: process.cwd() },
-      out: { type: 'string', default: 'runs/bench' },
-      'cold-runs': { type: 'string' },
-      port: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
+async function main(): Promise<'help' | void> {
+  const values = parseFlags(process.argv.slice(2), {
+    quick: { type: 'boolean', default: false },
+    skip: { type: 'string', multiple: true, default: [] },
+    root: { type: 'string', default: process.cwd() },
+    out: { type: 'string', default: 'runs/bench' },
+    'cold-runs': { type: 'string' },
+    port: { type: 'string' },
+    help: { type: 'boolean', default: false },
   });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return;
-  }
+  if (values.help) return 'help';
   const skip = new Set(values.skip.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean));
-  for (const s of skip) if (!SECTIONS.includes(s as Section)) fail(`--skip: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
+  for (const s of skip) if (!SECTIONS.includes(s as Section)) throw new UsageError(`--skip: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
   const run = (s: Section) => !skip.has(s);
   const root = resolve(values.root);
   for (const need of ['package.json', 'wrangler.toml', 'scripts/wrangler.js', 'scripts/start.js', 'model/dga.onnx', 'node_modules/miniflare']) {
-    if (!existsSync(join(root, need))) fail(`--root ${root}: ${need} is missing${need === 'node_modules/miniflare' ? ' (run npm ci there, or symlink node_modules)' : ''}`);
+    if (!existsSync(join(root, need))) throw new UsageError(`--root ${root}: ${need} is missing${need === 'node_modules/miniflare' ? ' (run npm ci there, or symlink node_modules)' : ''}`);
   }
   const quick = values.quick;
-  const coldRuns = values['cold-runs'] === undefined ? (quick ? 2 : 5) : Number(values['cold-runs']);
-  if (!Number.isInteger(coldRuns) || coldRuns < 1 || coldRuns > 50) fail('--cold-runs must be an integer 1-50');
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) fail('--port must be a TCP port number');
+  const coldRuns = integerFlag('cold-runs', values['cold-runs'], quick ? 2 : 5, { max: 50 });
+  const port = integerFlag('port', values.port, undefined, { max: 65535 });
   const outDir = resolve(values.out);
 
   installInterruptHandlers();
@@ -136,8 +122,4 @@ async function main() {
   log(`wrote ${join(outDir, `${stamp}.md`)} and .json`);
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof BenchError) process.stderr.write(`bench: ${error.message}\n`);
-  else process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runScript('bench', HELP, main, (error) => (error instanceof BenchError ? error.message : undefined));

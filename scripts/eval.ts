@@ -19,11 +19,11 @@
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createClassifier, isClassificationError, type Classifier } from '../src/core/classifier.js';
 import type { ModelMetadata } from '../src/core/metadata.js';
 import type { Scorer } from '../src/core/scorer.js';
 import { loadNodeClassifier, readMetadata } from '../src/runtime/node-model.js';
+import { integerFlag, parseFlags, requiredFlag, runScript, UsageError } from './lib/cli-flags.js';
 import {
   confusionMatrix,
   detectionByGroup,
@@ -461,51 +461,45 @@ Options:
   --quiet               no progress on stderr
   --help                print this help`;
 
-/** Parses the command line; throws a message for a bad flag. */
+/** Parses the command line; throws a UsageError for a bad flag. */
 export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string', default: 'model/dga.onnx' },
-      metadata: { type: 'string', default: 'model/metadata.json' },
-      test: { type: 'string' },
-      holdout: { type: 'string' },
-      'benign-extra': { type: 'string' },
-      out: { type: 'string' },
-      card: { type: 'string' },
-      quantization: { type: 'string' },
-      format: { type: 'string', default: 'onnx' },
-      tfjs: { type: 'string', default: 'model/tfjs' },
-      'min-support': { type: 'string', default: '50' },
-      'top-k': { type: 'string', default: '12' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
+  const values = parseFlags(argv, {
+    model: { type: 'string', default: 'model/dga.onnx' },
+    metadata: { type: 'string', default: 'model/metadata.json' },
+    test: { type: 'string' },
+    holdout: { type: 'string' },
+    'benign-extra': { type: 'string' },
+    out: { type: 'string' },
+    card: { type: 'string' },
+    quantization: { type: 'string' },
+    format: { type: 'string', default: 'onnx' },
+    tfjs: { type: 'string', default: 'model/tfjs' },
+    'min-support': { type: 'string' },
+    'top-k': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   });
   if (values.help) return 'help';
-  if (!values.test) throw new Error('--test is required');
-  if (!values.out) throw new Error('--out is required');
-  if (values.format !== 'onnx' && values.format !== 'tfjs') throw new Error(`--format must be onnx or tfjs, got "${values.format}"`);
-  const minSupport = Number(values['min-support']);
-  const topK = Number(values['top-k']);
-  if (!Number.isInteger(minSupport) || minSupport < 1) throw new Error('--min-support must be a positive integer');
-  if (!Number.isInteger(topK) || topK < 1) throw new Error('--top-k must be a positive integer');
+  const test = requiredFlag('test', values.test);
+  const out = requiredFlag('out', values.out);
+  if (values.format !== 'onnx' && values.format !== 'tfjs') throw new UsageError(`--format must be onnx or tfjs, got "${values.format}"`);
+  const minSupport = integerFlag('min-support', values['min-support'], 50);
+  const topK = integerFlag('top-k', values['top-k'], 12);
   const quote = (a: string) => (/^[\w./=:@+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   return {
-    model: values.model!,
-    metadata: values.metadata!,
-    test: values.test,
-    out: values.out,
+    model: values.model,
+    metadata: values.metadata,
+    test,
+    out,
     holdout: values.holdout,
     benignExtra: values['benign-extra'],
     card: values.card,
     quantization: values.quantization,
     format: values.format,
-    tfjs: values.tfjs!,
+    tfjs: values.tfjs,
     minSupport,
     topK,
-    quiet: values.quiet!,
+    quiet: values.quiet,
     commandLine: ['npx tsx scripts/eval.ts', ...argv.map(quote)].join(' '),
   };
 }
@@ -625,32 +619,14 @@ function summary(r: EvalResult): string {
   return `AUC ${r.binary.auc.score.toFixed(4)} ${p} TPR@threshold=${(r.binary.atMetadataThreshold.tpr * 100).toFixed(1)}% (FPR ${(r.binary.atMetadataThreshold.fpr * 100).toFixed(3)}%)`;
 }
 
-async function main(): Promise<number> {
-  let options: EvalOptions | 'help';
-  try {
-    options = parseEvalArgs(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`eval: ${(error as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+async function main(): Promise<'help' | void> {
+  const options = parseEvalArgs(process.argv.slice(2));
+  if (options === 'help') return 'help';
   const result = await runEval(options);
   process.stdout.write(`${summary(result)}\n`);
-  return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`eval: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) runScript('eval', USAGE, main);
 
 /**
  * The build-dataset command that made a split, rebuilt from the summary.json next to it (scripts/build-dataset.ts

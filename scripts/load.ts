@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { generateApiKey } from '../src/core/api-keys.js';
 import { decodeDnsMessage } from '../src/core/dns-wire.js';
@@ -20,6 +19,7 @@ import { keepResponseBytes, responseBytes } from './lib/autocannon-bytes.js';
 import { startWranglerDev, stopWranglerDev, workerdOf, type Server } from './lib/bench-e2e.js';
 import { workerHeapUsage } from './lib/bench-inspector.js';
 import { createNameGenerator, createRng, fmt, installInterruptHandlers, loadAverage, log, onInterrupt, quantile, readRss, sleep, wasmMemoryMiB } from './lib/bench-util.js';
+import { integerFlag, parseFlags, runScript } from './lib/cli-flags.js';
 import { startLocalDohUpstream } from './lib/local-doh-upstream.js';
 import { benignNameGenerator, dgaNameGenerator, screenedPool } from './lib/load-names.js';
 import { SCENARIOS, scenarioPicker, type LoadRequest, type Rcode, type RunKey, type Scenario } from './lib/load-scenarios.js';
@@ -96,16 +96,6 @@ interface MemorySnapshot {
   error?: string;
 }
 
-function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    process.stderr.write(`load: --${name} must be a positive integer, got "${raw}"\n`);
-    process.exit(2);
-  }
-  return value;
-}
-
 async function snapshot(server: Server, stage: string): Promise<MemorySnapshot> {
   const { worker } = workerdOf(server);
   if (worker === undefined) return { stage, rssMiB: Number.NaN, error: 'no workerd process found under wrangler dev' };
@@ -180,29 +170,22 @@ function lowerCaseKeys(headers: Record<string, string | string[]>): Record<strin
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
-async function main() {
-  const { values } = parseArgs({
-    options: {
-      seconds: { type: 'string' },
-      'max-requests': { type: 'string' },
-      connections: { type: 'string' },
-      port: { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string', default: 'runs/load' },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
+async function main(): Promise<number | 'help'> {
+  const values = parseFlags(process.argv.slice(2), {
+    seconds: { type: 'string' },
+    'max-requests': { type: 'string' },
+    connections: { type: 'string' },
+    port: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string', default: 'runs/load' },
+    help: { type: 'boolean', default: false },
   });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return;
-  }
-  const seconds = positiveInteger('seconds', values.seconds, 60);
-  const maxRequests = positiveInteger('max-requests', values['max-requests'], 200_000);
-  const connections = positiveInteger('connections', values.connections, 8);
-  const seed = values.seed === undefined ? Date.now() % 2 ** 31 : positiveInteger('seed', values.seed, 1);
-  const port = values.port === undefined ? undefined : positiveInteger('port', values.port, 8787);
+  if (values.help) return 'help';
+  const seconds = integerFlag('seconds', values.seconds, 60);
+  const maxRequests = integerFlag('max-requests', values['max-requests'], 200_000);
+  const connections = integerFlag('connections', values.connections, 8);
+  const seed = integerFlag('seed', values.seed, Date.now() % 2 ** 31, { min: 0 });
+  const port = integerFlag('port', values.port, undefined, { max: 65535 });
 
   installInterruptHandlers();
   keepResponseBytes();
@@ -453,10 +436,7 @@ async function main() {
     ),
   );
   log(`load: report written to ${values.out}/${stamp}.{md,json}`);
-  process.exitCode = ok ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`load: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runScript('load', HELP, main);
