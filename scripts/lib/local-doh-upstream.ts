@@ -1,6 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { decodeDnsMessage, encodeDnsMessage, RECURSION_AVAILABLE, RECURSION_DESIRED, type DnsAnswer, type DnsMessage } from '../../src/core/dns-wire.js';
+import { serveDohOnLoopback } from './loopback-doh-server.js';
 
 /** Documentation addresses (RFC 5737, RFC 3849): nothing a client connects to by mistake. */
 export const UPSTREAM_A = '192.0.2.1';
@@ -39,40 +38,20 @@ export function localUpstreamAnswer(query: Uint8Array): Uint8Array {
  */
 export async function startLocalDohUpstream(): Promise<LocalDohUpstream> {
   const stats = { answered: 0, refused: 0 };
-  const server = createServer((req, res) => {
-    const refuse = (status: number, text: string) => {
-      stats.refused++;
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
-    };
-    if (req.method !== 'POST' || !/^application\/dns-message\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
-      req.resume();
-      return refuse(415, 'POST application/dns-message only');
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      let answer: Uint8Array;
-      try {
-        answer = localUpstreamAnswer(new Uint8Array(Buffer.concat(chunks)));
-      } catch (error) {
-        return refuse(400, (error as Error).message);
-      }
-      stats.answered++;
-      res.writeHead(200, { 'content-type': 'application/dns-message', 'content-length': answer.byteLength }).end(answer);
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/dns-query`,
-    stats,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+  const refuse = (status: number, text: string) => {
+    stats.refused++;
+    return { status, contentType: 'text/plain', body: new TextEncoder().encode(text) };
   };
+  const { url, close } = await serveDohOnLoopback(({ method, contentType, body }) => {
+    if (method !== 'POST' || !/^application\/dns-message\s*(;|$)/i.test(contentType)) return refuse(415, 'POST application/dns-message only');
+    let answer: Uint8Array;
+    try {
+      answer = localUpstreamAnswer(body);
+    } catch (error) {
+      return refuse(400, (error as Error).message);
+    }
+    stats.answered++;
+    return { status: 200, contentType: 'application/dns-message', body: answer };
+  });
+  return { url, stats, close };
 }
