@@ -70,6 +70,7 @@ const FLAGS: Record<string, FlagSpec> = {
   patience: { type: 'string', default: '3', help: 'early stopping: epochs without improvement of --monitor' },
   monitor: { type: 'string', default: 'val_score_loss', help: 'early-stopping metric: val_score_loss, val_loss or val_auc' },
   resume: { type: 'string', help: 'checkpoint directory to resume from (e.g. <out>/checkpoint)' },
+  'keep-epochs': { type: 'boolean', help: 'keep every epoch\'s weights in <out>/checkpoint/epoch-NNN/tfjs (default: only the newest epoch is kept), e.g. for scripts/average-weights.ts' },
   'init-from': {
     type: 'string',
     help: 'start a new run (fresh optimizer and early stopping) from the weights of a saved tfjs model directory (e.g. model/tfjs) of the same sizes; it may differ in --padding',
@@ -282,6 +283,7 @@ async function main(): Promise<void> {
     version: values.version as string,
     backend: values.backend as string,
     quantizationAware: values['quantization-aware'] === true,
+    keepEpochs: values['keep-epochs'] === true,
   };
   if (cfg.backend !== 'wasm' && cfg.backend !== 'cpu') fail('--backend must be wasm or cpu');
   if (values.padding !== 'mask' && values.padding !== 'count') fail('--padding must be mask or count');
@@ -446,6 +448,7 @@ async function main(): Promise<void> {
     familyLossWeight: cfg.familyLossWeight,
     scoreFrom: cfg.scoreFrom,
     checkpointDir,
+    keepEpochWeights: cfg.keepEpochs,
     checkpointInfo: { families, dataset: cfg.dataset, data: cfg.data, config: cfg, quantizationAware: cfg.quantizationAware, commandLines: [...earlierCommands, commandLine] },
     resume,
     quantizationAware: cfg.quantizationAware,

@@ -20,6 +20,17 @@ export function parseFlags<const O extends FlagOptions>(argv: readonly string[],
   }
 }
 
+/** parseFlags for commands that also take operands (file or directory names after the flags). */
+export function parseFlagsAndOperands<const O extends FlagOptions>(argv: readonly string[], options: O) {
+  type Config = { args: string[]; options: O; strict: true; allowPositionals: true };
+  try {
+    const { values, positionals } = parseArgs<Config>({ args: [...argv], options, strict: true, allowPositionals: true });
+    return { values, operands: positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 interface IntegerRange {
   min?: number;
   max?: number;

@@ -582,6 +582,8 @@ export interface LoopOptions {
   scoreFrom?: ScoreFrom;
   /** Checkpoint directory (written after every epoch); none if undefined. */
   checkpointDir?: string;
+  /** Keep every epoch's weights (checkpoint/epoch-NNN/tfjs) instead of only the newest epoch's (weight averaging). */
+  keepEpochWeights?: boolean;
   /** Extra JSON stored in the checkpoint (e.g. the command line config), returned on load. */
   checkpointInfo?: Record<string, unknown>;
   /** Resume state (from loadCheckpoint); the model must already hold the checkpoint's weights + optimizer state. */
@@ -756,7 +758,7 @@ export async function trainLoop(model: tf.LayersModel, train: EncodedFamilySet, 
         state.wait++;
         if (state.wait >= options.patience) state.stopped = true;
       }
-      if (options.checkpointDir) await saveCheckpoint(options.checkpointDir, model, state, bestWeights, options.checkpointInfo ?? {});
+      if (options.checkpointDir) await saveCheckpoint(options.checkpointDir, model, state, bestWeights, options.checkpointInfo ?? {}, { keepEpochWeights: options.keepEpochWeights });
       options.onEpochEnd?.(record, state);
     }
   } finally {
@@ -794,7 +796,8 @@ export function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
 // <dir>/epoch-NNN/optimizer.*  Adam state (iteration count, first and second moments) -> exact resume
 // <dir>/epoch-NNN/best.*       the best epoch's weights so far (for early stopping's restore)
 // <dir>/epoch-NNN/state.json   LoopState + caller info (config)
-// Older epoch directories are deleted once `latest` points at the new one.
+// Older epoch directories are deleted once `latest` points at the new one; with keepEpochWeights their
+// tfjs/ stays (only the newest epoch keeps the optimizer, best and state files a resume needs).
 
 interface TensorFileSpec {
   name: string;
@@ -836,6 +839,7 @@ export async function saveCheckpoint(
   state: LoopState,
   bestWeights: tf.Tensor[] | null,
   info: Record<string, unknown>,
+  options: { keepEpochWeights?: boolean } = {},
 ): Promise<string> {
   const name = `epoch-${String(state.epoch).padStart(3, '0')}`;
   const path = joinPath(dir, name);
@@ -848,7 +852,14 @@ export async function saveCheckpoint(
   await writeFileAsync(joinPath(dir, 'latest.tmp'), name);
   await rename(joinPath(dir, 'latest.tmp'), joinPath(dir, 'latest'));
   for (const entry of await readdirAsync(dir)) {
-    if (entry.startsWith('epoch-') && entry !== name) await rm(joinPath(dir, entry), { recursive: true, force: true });
+    if (!entry.startsWith('epoch-') || entry === name) continue;
+    if (!options.keepEpochWeights) {
+      await rm(joinPath(dir, entry), { recursive: true, force: true });
+      continue;
+    }
+    for (const file of await readdirAsync(joinPath(dir, entry))) {
+      if (file !== 'tfjs') await rm(joinPath(dir, entry, file), { recursive: true, force: true });
+    }
   }
   return path;
 }

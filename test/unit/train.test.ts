@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,7 +11,7 @@ import { parseModelMetadata } from '../../src/core/metadata.js';
 import { normalizeDomain } from '../../src/core/normalize.js';
 import { buildDataset, buildSplits, checkDataDir, createRng, formatSplitTsv, loadDataset, parseSplitTsv, readDataDir, readSplitFile } from '../../scripts/lib/dataset.js';
 import { canonicalFamily } from '../../scripts/lib/family-map.js';
-import { fileLoadHandler } from '../../scripts/lib/tfjs-files.js';
+import { fileLoadHandler, fileSaveHandler } from '../../scripts/lib/tfjs-files.js';
 import { setupWasmBackend } from '../../scripts/lib/tfjs-wasm-backend.js';
 import {
   benignWeightedBinaryCrossentropy,
@@ -24,6 +24,7 @@ import {
   LAYER_NAMES,
   lengthBuckets,
   loadCheckpoint,
+  loadLayersModelDir,
   predictAll,
   rocAuc,
   rowLengths,
@@ -487,7 +488,63 @@ describe('two-headed model, checkpoints and early stopping', () => {
     expect(epochsSeen).toEqual([2, 3]);
     expect(second.state.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
     expect((await readFile(join(dir, 'latest'), 'utf8')).trim()).toBe('epoch-003');
+    expect((await readdir(dir)).filter((e) => e.startsWith('epoch-'))).toEqual(['epoch-003']);
   });
+
+  it('keepEpochWeights leaves every epoch\'s tfjs weights; only the newest epoch can be resumed from', async () => {
+    await tf.setBackend('wasm');
+    const dir = join(tmp, 'ck-keep');
+    const weightsAfter: Float32Array[] = [];
+    await trainLoop(make(3), data(1, 128), data(2, 32), {
+      epochs: 3, batchSize: 32, seed: 3, monitor: 'val_loss', patience: 5, minDelta: 0, familyLossWeight: 0.5, checkpointDir: dir, keepEpochWeights: true,
+      onEpochEnd: () => undefined,
+      afterEpochTrain: (_epoch, m) => {
+        weightsAfter.push(m.getWeights()[0]!.dataSync().slice() as Float32Array);
+      },
+    });
+    expect((await readdir(dir)).filter((e) => e.startsWith('epoch-')).sort()).toEqual(['epoch-001', 'epoch-002', 'epoch-003']);
+    expect((await readdir(join(dir, 'epoch-001'))).sort()).toEqual(['tfjs']);
+    expect((await readdir(join(dir, 'epoch-003'))).sort()).toEqual(['best.bin', 'best.json', 'optimizer.bin', 'optimizer.json', 'state.json', 'tfjs']);
+    for (const [i, epoch] of ['epoch-001', 'epoch-002', 'epoch-003'].entries()) {
+      const saved = await loadLayersModelDir(join(dir, epoch, 'tfjs'));
+      expect(Array.from(saved.getWeights()[0]!.dataSync())).toEqual(Array.from(weightsAfter[i]!));
+    }
+    expect(weightsAfter[0]).not.toEqual(weightsAfter[2]);
+  });
+
+  it('average-weights.ts writes the mean of every weight (and snaps to the int8 grid on request); other topologies exit 2', async () => {
+    await tf.setBackend('wasm');
+    const dirs = [join(tmp, 'avg-a'), join(tmp, 'avg-b'), join(tmp, 'avg-c')];
+    const models = [make(11), make(12), make(13)];
+    for (const [i, m] of models.entries()) await m.save(fileSaveHandler(dirs[i]!));
+    const out = join(tmp, 'avg-out');
+    const r = await run(process.execPath, ['--import', 'tsx', 'scripts/average-weights.ts', '--out', out, ...dirs], { cwd: ROOT, timeout: 60_000 });
+    expect(r.stderr).toMatch(/mean of 3 models/);
+    const avg = await loadLayersModelDir(out);
+    const all = models.map((m) => m.getWeights().map((w) => w.dataSync()));
+    avg.getWeights().forEach((w, i) => {
+      const got = w.dataSync();
+      for (let j = 0; j < got.length; j++) expect(got[j]!).toBeCloseTo((all[0]![i]![j]! + all[1]![i]![j]! + all[2]![i]![j]!) / 3, 6);
+    });
+    // --int8-grid: the LSTM kernel holds at most 255 distinct multiples of one scale per output column.
+    await run(process.execPath, ['--import', 'tsx', 'scripts/average-weights.ts', '--int8-grid', '--out', out, ...dirs], { cwd: ROOT, timeout: 60_000 });
+    const snapped = (await loadLayersModelDir(out)).getLayer('lstm').getWeights()[0]!;
+    const [rows, cols] = snapped.shape as [number, number];
+    const values = snapped.dataSync();
+    for (let c = 0; c < cols; c++) {
+      const column = Array.from({ length: rows }, (_, r) => values[r * cols + c]!);
+      const step = Math.max(...column.map(Math.abs)) / 127;
+      for (const v of column) expect(Math.abs(v / step - Math.round(v / step))).toBeLessThan(1e-3);
+    }
+    // A model with other weight shapes is refused with a usage error naming it.
+    Math.random = createRng(14);
+    const other = createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: 8, embeddingDim: 4, units: 5, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5 });
+    const otherDir = join(tmp, 'avg-other');
+    await other.save(fileSaveHandler(otherDir));
+    const bad = await run(process.execPath, ['--import', 'tsx', 'scripts/average-weights.ts', '--out', out, dirs[0]!, otherDir], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect((bad as { code: number }).code).toBe(2);
+    expect((bad as { stderr: string }).stderr).toMatch(/avg-other: weights differ/);
+  }, 120_000);
 
   it('early stopping restores the best epoch weights', async () => {
     await tf.setBackend('wasm');
