@@ -70,6 +70,7 @@ const FLAGS: Record<string, FlagSpec> = {
   patience: { type: 'string', default: '3', help: 'early stopping: epochs without improvement of --monitor' },
   monitor: { type: 'string', default: 'val_score_loss', help: 'early-stopping metric: val_score_loss, val_loss or val_auc' },
   resume: { type: 'string', help: 'checkpoint directory to resume from (e.g. <out>/checkpoint)' },
+  bigrams: { type: 'boolean', help: 'experiment: add a zero-initialised bigram embedding to the character embedding' },
   'keep-epochs': { type: 'boolean', help: 'keep every epoch\'s weights in <out>/checkpoint/epoch-NNN/tfjs (default: only the newest epoch is kept), e.g. for scripts/average-weights.ts' },
   'init-from': {
     type: 'string',
@@ -284,6 +285,7 @@ async function main(): Promise<void> {
     backend: values.backend as string,
     quantizationAware: values['quantization-aware'] === true,
     keepEpochs: values['keep-epochs'] === true,
+    bigrams: values.bigrams === true,
   };
   if (cfg.backend !== 'wasm' && cfg.backend !== 'cpu') fail('--backend must be wasm or cpu');
   if (values.padding !== 'mask' && values.padding !== 'count') fail('--padding must be mask or count');
@@ -413,12 +415,14 @@ async function main(): Promise<void> {
     }
   } else {
     model = families
-      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding })
+      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding, bigrams: cfg.bigrams })
       : createModel(modelOptions);
     if (cfg.initFrom) {
       const from = await loadLayersModelDir(cfg.initFrom);
       try {
-        copyWeights(from, model);
+        if (cfg.bigrams) {
+          for (const layer of from.layers) if (layer.weights.length) model.getLayer(layer.name).setWeights(layer.getWeights());
+        } else copyWeights(from, model);
       } catch (err) {
         fail(`--init-from ${cfg.initFrom}: ${(err as Error).message}`);
       } finally {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { BigramIndex, MaskedSum } from './bigram-index.js';
 import { mkdir as mkdirAsync, readdir as readdirAsync, readFile as readFileAsync, rename, rm, writeFile as writeFileAsync } from 'node:fs/promises';
 import { join as joinPath } from 'node:path';
 import { paddedRowLength } from '../../src/core/encode.js';
@@ -267,6 +268,8 @@ export interface FamilyModelOptions extends ModelOptions {
   benignWeight?: number;
   /** Mask the padding (embedding maskZero, input of any width); see the file comment. Default false. */
   masked?: boolean;
+  /** Add a bigram embedding (zero-initialised) to the character embedding; needs masked. Default false. */
+  bigrams?: boolean;
 }
 
 /** Categorical cross-entropy scaled by `weight` (tfjs has no lossWeights in compile). */
@@ -311,9 +314,17 @@ export function createFamilyModel(options: FamilyModelOptions): tf.LayersModel {
   if (families[0] !== 'benign' || families.length < 2) throw new Error('families must start with "benign" and have >= 2 classes');
   // A masked model takes any width (the encoder's maxLength still bounds what it is given).
   const chars = tf.input({ name: 'chars', shape: [masked ? null : maxLength], dtype: 'int32' });
-  const embedded = tf.layers
+  let embedded = tf.layers
     .embedding({ name: 'embedding', inputDim: vocabulary.length + 1, outputDim: embeddingDim, ...(masked ? {} : { inputLength: maxLength }), maskZero: masked })
     .apply(chars) as tf.SymbolicTensor;
+  if (options.bigrams) {
+    const base = vocabulary.length + 1;
+    const pairs = new BigramIndex({ name: 'bigram_index', base }).apply(chars) as tf.SymbolicTensor;
+    const pairEmbedded = tf.layers
+      .embedding({ name: 'bigram_embedding', inputDim: base * base, outputDim: embeddingDim, maskZero: true, embeddingsInitializer: 'zeros' })
+      .apply(pairs) as tf.SymbolicTensor;
+    embedded = new MaskedSum({ name: 'embedding_sum' }).apply([embedded, pairEmbedded]) as tf.SymbolicTensor;
+  }
   const hidden = tf.layers
     .lstm({ name: 'lstm', units, activation: 'tanh', recurrentActivation: 'sigmoid', returnSequences: false, useBias: true })
     .apply(embedded) as tf.SymbolicTensor;

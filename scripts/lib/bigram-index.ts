@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * A weightless layer that turns character indices [n, T] into bigram indices: prev * base + current, where
+ * prev is the previous character (0 before the first), and 0 where the current step is padding, so the
+ * bigram embedding masks exactly the steps the character embedding masks.
+ */
+export class BigramIndex extends tf.layers.Layer {
+  static className = 'BigramIndex';
+  readonly base: number;
+
+  constructor(config: { name?: string; base: number }) {
+    super({ ...config, dtype: 'int32', trainable: false });
+    this.base = config.base;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0]! : inputs).toInt() as tf.Tensor2D;
+      const [n, t] = x.shape;
+      const prev = t > 1 ? tf.concat([tf.zeros([n, 1], 'int32'), x.slice([0, 0], [n, t - 1])], 1) : tf.zeros([n, 1], 'int32');
+      const idx = tf.add(tf.mul(prev, this.base), x);
+      return tf.where(tf.equal(x, 0), tf.zerosLike(idx), idx);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), base: this.base };
+  }
+}
+tf.serialization.registerClass(BigramIndex);
+
+/**
+ * Sum of the character and bigram embeddings that passes on the first input's mask (tfjs's own merge
+ * layers add a leading dimension to the mask, which the LSTM then cannot use).
+ */
+export class MaskedSum extends tf.layers.Layer {
+  static className = 'MaskedSum';
+
+  constructor(config: { name?: string }) {
+    super(config);
+    this.supportsMasking = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return (inputShape as tf.Shape[])[0]!;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [a, b] = inputs as tf.Tensor[];
+    return tf.add(a!, b!);
+  }
+
+  override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    // tfjs's Layer typing has no null here, but a null mask is what "no mask" is at run time.
+    return (Array.isArray(mask) ? mask[0] : mask) as tf.Tensor;
+  }
+}
+tf.serialization.registerClass(MaskedSum);
