@@ -28,6 +28,7 @@ import { checkDataDir, createRng, lengthQuantile, loadDataset, readSplitFile, sh
 import { BENIGN_FAMILY, canonicalFamily, OTHER_FAMILY } from './lib/family-map.js';
 import { fileSaveHandler } from './lib/tfjs-files.js';
 import {
+  BIGRAM_EMBEDDING,
   createFamilyModel,
   copyWeights,
   createModel,
@@ -70,7 +71,7 @@ const FLAGS: Record<string, FlagSpec> = {
   patience: { type: 'string', default: '3', help: 'early stopping: epochs without improvement of --monitor' },
   monitor: { type: 'string', default: 'val_score_loss', help: 'early-stopping metric: val_score_loss, val_loss or val_auc' },
   resume: { type: 'string', help: 'checkpoint directory to resume from (e.g. <out>/checkpoint)' },
-  bigrams: { type: 'boolean', help: 'experiment: add a zero-initialised bigram embedding to the character embedding' },
+  bigrams: { type: 'boolean', help: 'add an embedding of character bigrams to the character embedding (more input features, no extra LSTM work; model/EXPERIMENTS.md section 5). With --init-from a model without one, its table starts at zero. Needs --padding mask' },
   'keep-epochs': { type: 'boolean', help: 'keep every epoch\'s weights in <out>/checkpoint/epoch-NNN/tfjs (default: only the newest epoch is kept), e.g. for scripts/average-weights.ts' },
   'init-from': {
     type: 'string',
@@ -289,6 +290,7 @@ async function main(): Promise<void> {
   };
   if (cfg.backend !== 'wasm' && cfg.backend !== 'cpu') fail('--backend must be wasm or cpu');
   if (values.padding !== 'mask' && values.padding !== 'count') fail('--padding must be mask or count');
+  if (cfg.bigrams && values.padding !== 'mask') fail('--bigrams needs --padding mask (the bigram table masks the pad steps as the character embedding does)');
   if (cfg.resume && cfg.initFrom) fail('--resume continues a run; --init-from starts a new one from saved weights: give one of them');
   if (cfg.initFrom && !existsSync(join(cfg.initFrom, 'model.json'))) fail(`--init-from ${cfg.initFrom} must hold model.json and its weights (a tfjs model directory)`);
   if (!['val_loss', 'val_score_loss', 'val_auc'].includes(cfg.monitor)) fail('--monitor must be val_score_loss, val_loss or val_auc');
@@ -420,9 +422,7 @@ async function main(): Promise<void> {
     if (cfg.initFrom) {
       const from = await loadLayersModelDir(cfg.initFrom);
       try {
-        if (cfg.bigrams) {
-          for (const layer of from.layers) if (layer.weights.length) model.getLayer(layer.name).setWeights(layer.getWeights());
-        } else copyWeights(from, model);
+        copyWeights(from, model);
       } catch (err) {
         fail(`--init-from ${cfg.initFrom}: ${(err as Error).message}`);
       } finally {
@@ -546,6 +546,7 @@ async function main(): Promise<void> {
       dropout: cfg.dropout,
       recurrentActivation: 'sigmoid',
       ...(maskPadding ? { maskPadding: true } : {}),
+      ...(model.layers.some((l) => l.name === BIGRAM_EMBEDDING) ? { bigrams: true } : {}),
       ...(cfg.scoreFrom === 'family' ? { scoreFrom: 'family' as const } : {}),
     },
     onnx: families ? { input: 'chars', score: 'score', logit: 'logit', family: 'family' } : { input: 'chars', score: 'score', logit: 'logit' },

@@ -17,7 +17,8 @@ import type { LayersModelJson } from './tfjs-files.js';
  * Converts the trainer's tfjs LayersModel into an ONNX model, without Python. Two topologies:
  *   - tf.sequential: [InputLayer] Embedding -> LSTM -> Dropout -> Dense(1, sigmoid) "score";
  *   - functional tf.model: InputLayer "chars" -> Embedding -> LSTM -> Dropout, feeding a Dense(1, sigmoid) score
- *     head and optionally a Dense(K, softmax) family head (detected from inbound_nodes and the activations).
+ *     head and optionally a Dense(K, softmax) family head (detected from inbound_nodes and the activations);
+ *     optionally with train.ts's bigram branch (BigramIndex -> Embedding, MaskedSum into the character embedding).
  * Dropout is allowed anywhere on the trunk (identity at inference). Anything else stops the export with an
  * error naming the layer and option. Pure: same model.json + weights + metadata in, same bytes out.
  *
@@ -25,6 +26,7 @@ import type { LayersModelJson } from './tfjs-files.js';
  *   chars      int32 [batch, length]   (1 <= length <= maxLength; pre-padded to the batch's own width)
  *   pad_steps  int32 [batch]           (maxLength - length: the pad steps folded into the initial state)
  *   Gather(embeddings [V,E], chars)              -> [N,T,E]
+ *   [bigrams] + Gather(bigram table [V*V,E], Pad(Slice(chars)) * V + chars)  (previous x current character)
  *   Transpose(perm 1,0,2)                         -> [T,N,E]
  *   Gather(H [maxLength+1,U], pad_steps) -> Unsqueeze(0) -> initial_h [1,N,U]; same for C -> initial_c
  *   LSTM(W [1,4U,E], R [1,4U,U], B [1,8U], "", initial_h, initial_c)
@@ -59,7 +61,7 @@ import type { LayersModelJson } from './tfjs-files.js';
 
 export const PRODUCER_NAME = 'dga-edge-export';
 /** Version of this exporter (bump when the emitted graph changes). */
-export const EXPORTER_VERSION = '1.2.0';
+export const EXPORTER_VERSION = '1.3.0';
 export const OPSET = 17;
 export const DEFAULT_ONNX_NAMES = { input: 'chars', score: 'score', logit: 'logit', family: 'family', padSteps: 'pad_steps' } as const;
 
@@ -90,6 +92,8 @@ export interface ParsedLstmClassifier {
   /** The embedding masks index 0 (pad steps do not change the LSTM state). */
   masked: boolean;
   embeddings: Float32Array; // [V,E]
+  /** The bigram embedding added to the character embedding (train.ts --bigrams), or null. */
+  bigrams: { base: number; embeddings: Float32Array /* [base*base, E] */ } | null;
   kernel: Float32Array; // [E,4U], Keras gate order i,f,c,o
   recurrentKernel: Float32Array; // [U,4U]
   bias: Float32Array; // [4U]
@@ -166,6 +170,8 @@ interface Plan {
   /** Time steps declared by an InputLayer (functional models, or a sequential model with an explicit input). */
   inputLength: number | null;
   embedding: LayerJson;
+  /** The bigram branch (BigramIndex -> Embedding, summed into the character embedding), or null. */
+  bigrams: { index: LayerJson; embedding: LayerJson } | null;
   lstm: LayerJson;
   score: LayerJson;
   family: LayerJson | null;
@@ -233,7 +239,7 @@ function planSequential(config: unknown): Plan {
     unsupported(extra, `extra layer after the Dense output "${body[firstDense]!.config.name}" (expected Embedding, LSTM, Dropout, Dense)`);
   }
   const { embedding, lstm } = checkTrunk(body.slice(0, last), (i) => `position ${i + offset}`);
-  return { topology: 'sequential', inputLength, embedding, lstm, score: head, family: null };
+  return { topology: 'sequential', inputLength, embedding, lstm, score: head, family: null, bigrams: null };
 }
 
 /** One inbound tensor of a functional layer: [layer name, node index, tensor index, call kwargs]. */
@@ -263,7 +269,9 @@ function inboundOf(layer: LayerJson): string | null {
 function planFunctional(config: unknown): Plan {
   const c = config as { layers?: unknown; input_layers?: unknown; output_layers?: unknown };
   if (!Array.isArray(c?.layers)) throw new Error('tfjs-to-onnx: modelTopology has no layer list');
-  const layers = c.layers as LayerJson[];
+  const split = splitBigramBranch(c.layers as LayerJson[]);
+  const layers = split.layers;
+  const bigrams = split.bigrams;
   const byName = new Map<string, LayerJson>();
   for (const layer of layers) {
     const name = layer?.name ?? (layer?.config?.name as string | undefined);
@@ -364,7 +372,45 @@ function planFunctional(config: unknown): Plan {
     unsupported(scores[1]!, `a second sigmoid head (the other is "${scores[0]!.name}"; only one score head is supported)`);
   }
   if (families.length > 1) unsupported(families[1]!, `a second softmax head (the other is "${families[0]!.name}")`);
-  return { topology: 'functional', inputLength, embedding, lstm, score: scores[0]!, family: families[0] ?? null };
+  return { topology: 'functional', inputLength, embedding, lstm, score: scores[0]!, family: families[0] ?? null, bigrams };
+}
+
+/**
+ * The bigram branch of train.ts --bigrams: input -> BigramIndex -> Embedding "bigram_embedding", and a
+ * MaskedSum of [character embedding, bigram embedding] feeding the LSTM. Checks that exact shape and returns
+ * the layer list with the branch taken out (the LSTM reading the character embedding directly), so the
+ * single-chain planner sees the usual trunk; the branch is built separately in the graph.
+ */
+function splitBigramBranch(layers: LayerJson[]): { layers: LayerJson[]; bigrams: { index: LayerJson; embedding: LayerJson } | null } {
+  const sums = layers.filter((l) => l.class_name === 'MaskedSum');
+  const indexes = layers.filter((l) => l.class_name === 'BigramIndex');
+  if (sums.length === 0 && indexes.length === 0) return { layers, bigrams: null };
+  if (sums.length !== 1 || indexes.length !== 1) unsupported(sums[1] ?? indexes[1] ?? sums[0] ?? indexes[0]!, 'a bigram branch must be exactly one BigramIndex and one MaskedSum');
+  const sum = sums[0]!;
+  const index = indexes[0]!;
+  const node = (sum.inbound_nodes as unknown[][] | undefined)?.[0];
+  const sources = Array.isArray(node) ? node.map((t) => (Array.isArray(t) ? t[0] : undefined)) : [];
+  if (sources.length !== 2 || sources.some((s) => typeof s !== 'string')) unsupported(sum, 'MaskedSum must read two layers');
+  const byName = new Map(layers.map((l) => [l.name, l]));
+  const [charEmbedding, pairEmbedding] = sources.map((s) => byName.get(s as string));
+  if (charEmbedding?.class_name !== 'Embedding' || pairEmbedding?.class_name !== 'Embedding') unsupported(sum, 'MaskedSum must add two Embedding layers (characters first)');
+  const pairSource = ((pairEmbedding.inbound_nodes as unknown[][])?.[0]?.[0] as unknown[] | undefined)?.[0];
+  if (pairSource !== index.name) unsupported(pairEmbedding, `the bigram embedding must read the BigramIndex layer "${index.name}"`);
+  const base = index.config.base;
+  if (!Number.isInteger(base) || pairEmbedding.config.input_dim !== (base as number) * (base as number)) {
+    unsupported(pairEmbedding, `input_dim ${JSON.stringify(pairEmbedding.config.input_dim)} is not BigramIndex base ${JSON.stringify(base)} squared`);
+  }
+  if (base !== charEmbedding.config.input_dim) unsupported(index, `base ${JSON.stringify(base)} differs from the character embedding's input_dim ${JSON.stringify(charEmbedding.config.input_dim)}`);
+  if (pairEmbedding.config.output_dim !== charEmbedding.config.output_dim) unsupported(pairEmbedding, 'output_dim differs from the character embedding\'s');
+  if (pairEmbedding.config.mask_zero !== true || charEmbedding.config.mask_zero !== true) unsupported(pairEmbedding, 'both embeddings must mask index 0');
+  const rest: LayerJson[] = [];
+  for (const layer of layers) {
+    if (layer === index || layer === pairEmbedding || layer === sum) continue;
+    const reads = (layer.inbound_nodes as unknown[][] | undefined)?.[0]?.[0] as unknown[] | undefined;
+    // The layer after the sum now reads the character embedding.
+    rest.push(reads?.[0] === sum.name ? { ...layer, inbound_nodes: [[[charEmbedding.name, 0, 0, {}]]] } : layer);
+  }
+  return { layers: rest, bigrams: { index, embedding: pairEmbedding } };
 }
 
 function planModel(topology: Record<string, unknown>): Plan {
@@ -470,6 +516,9 @@ export function parseLstmClassifier(modelJson: ConvertInput['modelJson'], weight
     inputLength: emb.inputLength ?? plan.inputLength,
     masked: emb.masked,
     embeddings: take(plan.embedding, 'embeddings', [V, E]),
+    bigrams: plan.bigrams
+      ? { base: plan.bigrams.index.config.base as number, embeddings: take(plan.bigrams.embedding, 'embeddings', [(plan.bigrams.index.config.base as number) ** 2, E]) }
+      : null,
     kernel: take(plan.lstm, 'kernel', [E, 4 * U]),
     recurrentKernel: take(plan.lstm, 'recurrent_kernel', [U, 4 * U]),
     bias: take(plan.lstm, 'bias', [4 * U]),
@@ -539,6 +588,7 @@ function checkMetadata(parsed: ParsedLstmClassifier, metadata: ExportMetadata | 
     check('embeddingDim', arch.embeddingDim, parsed.embeddingDim);
     check('units', arch.units, parsed.units);
     check('recurrentActivation', arch.recurrentActivation, 'sigmoid');
+    check('bigrams', arch.bigrams === undefined ? undefined : arch.bigrams === true, parsed.bigrams !== null);
   }
   if (metadata?.vocabulary !== undefined && metadata.vocabulary.length + 1 !== parsed.vocabSize) {
     throw new Error(
@@ -754,7 +804,28 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   const steps: string | number = fold ? 'length' : T;
   const int8Embedding = int8 && options.int8Embedding === true;
   const table = weight('embedding.weight', parsed.embeddings, [V, E], 0, int8Embedding);
-  node('Gather', [table, names.input], ['embedded'], { axis: 0 }, 'embedding');
+  node('Gather', [table, names.input], [parsed.bigrams ? 'embedded_chars' : 'embedded'], { axis: 0 }, 'embedding');
+  if (parsed.bigrams) {
+    // Bigram index = previous character * base + character, the previous character of the first step being
+    // padding (0): drop the last column, put a zero column in front. A pad step's index is 0 without a
+    // Where, because under pre-padding the step before a pad step is a pad step too.
+    const { base, embeddings } = parsed.bigrams;
+    initializers.push(
+      makeTensor('bigram.slice_starts', 'INT64', [1], [0]),
+      makeTensor('bigram.slice_ends', 'INT64', [1], [-1]),
+      makeTensor('bigram.slice_axes', 'INT64', [1], [1]),
+      makeTensor('bigram.pads', 'INT64', [4], [0, 1, 0, 0]),
+      makeTensor('bigram.base', 'INT32', [], [base]),
+    );
+    node('Slice', [names.input, 'bigram.slice_starts', 'bigram.slice_ends', 'bigram.slice_axes'], ['bigram.prev_cut'], {}, 'bigram.drop_last');
+    node('Pad', ['bigram.prev_cut', 'bigram.pads'], ['bigram.prev'], { mode: 'constant' }, 'bigram.shift');
+    node('Mul', ['bigram.prev', 'bigram.base'], ['bigram.prev_scaled'], {}, 'bigram.scale');
+    node('Add', ['bigram.prev_scaled', names.input], ['bigram.index'], {}, 'bigram.index');
+    // Per-column int8 in the int8 file, as quantization-aware training rounds it (fake-quantize.ts).
+    const pairs = weight('bigram_embedding.weight', embeddings, [base * base, E], 1);
+    node('Gather', [pairs, 'bigram.index'], ['embedded_pairs'], { axis: 0 }, 'bigram_embedding');
+    node('Add', ['embedded_chars', 'embedded_pairs'], ['embedded'], {}, 'embedding_sum');
+  }
   node('Transpose', ['embedded'], ['embedded_tnc'], { perm: [1, 0, 2] }, 'to_time_major');
   valueInfo.push(makeValueInfo('embedded', 'FLOAT', ['batch', steps, E]), makeValueInfo('embedded_tnc', 'FLOAT', [steps, 'batch', E]));
   /** The float values a weight() matrix has in the graph (after dequantization for int8 schemes). */
@@ -895,7 +966,7 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
     : `outputs "${names.logit}" and "${names.score}": float32 [batch]`;
   const schemeNote = scheme === 'float' ? '' : ` Weights: ${SCHEME_DOC[scheme]}.`;
   const docString =
-    `${modelLabel}: character-level LSTM DGA-domain classifier (embedding ${V}x${E}, LSTM ${U} units, ${heads}), ` +
+    `${modelLabel}: character-level LSTM DGA-domain classifier (embedding ${V}x${E}${parsed.bigrams ? ` plus a ${parsed.bigrams.base ** 2}x${E} bigram embedding` : ''}, LSTM ${U} units, ${heads}), ` +
     `converted from a tfjs LayersModel${input.modelJson.generatedBy ? ` (${input.modelJson.generatedBy})` : ''} by ${PRODUCER_NAME}. ` +
     (fold
       ? `Inputs "${names.input}": int32 [batch, length <= ${T}] character indices pre-padded to the batch's longest label, and "${names.padSteps}": int32 [batch] = ${T} - length ` +

@@ -268,7 +268,10 @@ export interface FamilyModelOptions extends ModelOptions {
   benignWeight?: number;
   /** Mask the padding (embedding maskZero, input of any width); see the file comment. Default false. */
   masked?: boolean;
-  /** Add a bigram embedding (zero-initialised) to the character embedding; needs masked. Default false. */
+  /**
+   * Add an embedding of character bigrams (previous character x current one, zero-initialised) to the
+   * character embedding before the LSTM: more input features at no recurrent cost. Needs masked. Default false.
+   */
   bigrams?: boolean;
 }
 
@@ -308,6 +311,9 @@ export function compileModel(model: tf.LayersModel, options: { learningRate: num
   });
 }
 
+/** Name of the bigram embedding layer (createFamilyModel with bigrams). */
+export const BIGRAM_EMBEDDING = 'bigram_embedding';
+
 /** Builds and compiles the two-headed model. Seed Math.random first for reproducibility. */
 export function createFamilyModel(options: FamilyModelOptions): tf.LayersModel {
   const { vocabulary, maxLength, embeddingDim, units, dropout, families, masked = false } = options;
@@ -321,7 +327,7 @@ export function createFamilyModel(options: FamilyModelOptions): tf.LayersModel {
     const base = vocabulary.length + 1;
     const pairs = new BigramIndex({ name: 'bigram_index', base }).apply(chars) as tf.SymbolicTensor;
     const pairEmbedded = tf.layers
-      .embedding({ name: 'bigram_embedding', inputDim: base * base, outputDim: embeddingDim, maskZero: true, embeddingsInitializer: 'zeros' })
+      .embedding({ name: BIGRAM_EMBEDDING, inputDim: base * base, outputDim: embeddingDim, maskZero: true, embeddingsInitializer: 'zeros' })
       .apply(pairs) as tf.SymbolicTensor;
     embedded = new MaskedSum({ name: 'embedding_sum' }).apply([embedded, pairEmbedded]) as tf.SymbolicTensor;
   }
@@ -792,12 +798,20 @@ export function loadLayersModelDir(dir: string): Promise<tf.LayersModel> {
  * order: a warm start across topology options that hold no weights (masking, input width, dropout rate).
  */
 export function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
-  const describe = (m: tf.LayersModel) => m.weights.map((w) => `${w.originalName}[${w.shape.join(',')}]`);
+  // A --bigrams model warm-started from one without bigrams keeps its zero-initialised bigram table: the
+  // sum of the embeddings is then the starting model's, so training starts from that model's function.
+  const added = (m: tf.LayersModel) => m.layers.some((l) => l.name === BIGRAM_EMBEDDING) && !from.layers.some((l) => l.name === BIGRAM_EMBEDDING);
+  const skip = added(to) ? BIGRAM_EMBEDDING : undefined;
+  const kept = (m: tf.LayersModel) => m.weights.filter((w) => !skip || !w.originalName.startsWith(`${skip}/`));
+  const describe = (m: tf.LayersModel) => kept(m).map((w) => `${w.originalName}[${w.shape.join(',')}]`);
   const a = describe(from);
   const b = describe(to);
   if (a.join(' ') !== b.join(' ')) throw new Error(`weights differ: saved ${a.join(' ')}; this run's model ${b.join(' ')}`);
-  const values = from.getWeights();
-  to.setWeights(values);
+  if (!skip) {
+    to.setWeights(from.getWeights());
+    return;
+  }
+  for (const layer of from.layers) if (layer.weights.length > 0) to.getLayer(layer.name).setWeights(layer.getWeights());
 }
 
 // ----- checkpoints -----

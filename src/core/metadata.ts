@@ -35,6 +35,11 @@ export interface ModelMetadata {
      * not from the separate score head. Absent: the score head. Serving reads the graph's outputs either way.
      */
     scoreFrom?: 'score' | 'family';
+    /**
+     * An embedding of character bigrams (previous x current character) is added to the character
+     * embedding before the LSTM (train.ts --bigrams). The graph computes it from its input; informational.
+     */
+    bigrams?: boolean;
   };
   /**
    * Input and output tensor names of the ONNX graph; `family` only when the model has a family head.

@@ -12,7 +12,9 @@ import { convertLayersModel, kerasBiasToOnnx, kerasKernelToOnnx, padStepsInputOf
 import { ortWasmPath } from '../../src/runtime/node-model.js';
 import { tfjsReference } from '../../scripts/lib/parity.js';
 import { createRng as prng } from '../../scripts/lib/seeded-random.js';
-import { artifactsOf, buildTinyFunctional, setSeededWeights, TINY } from '../fixtures/tiny-models.js';
+import { snapModelToInt8Grid } from '../../scripts/lib/fake-quantize.js';
+import { createFamilyModel } from '../../scripts/lib/train-model.js';
+import { artifactsOf, buildTinyFunctional, setSeededWeights, TINY, TINY_FAMILIES } from '../fixtures/tiny-models.js';
 
 // A tiny model with the trainer's four layers: V = 37 characters + padding, E = 8, U = 16, 20 steps.
 const { V, E, U, T: MAX_LENGTH } = TINY;
@@ -582,6 +584,80 @@ describe('masked model (Embedding mask_zero, input of any width) -> ONNX', () =>
       /masks its padding \(mask_zero\); only a padding-folding export/,
     );
     expect(() => convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, { scheme: 'int8-dqlstm' })).toThrow(/cannot fold padding|masks its padding/);
+  });
+});
+
+describe('bigram model (train.ts --bigrams: character + bigram embedding, masked) -> ONNX', () => {
+  const meta = { ...metadata, families: TINY_FAMILIES, onnx: { ...metadata.onnx, family: 'family' } };
+  const build = (seed: number) => {
+    const model = createFamilyModel({
+      vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH, embeddingDim: E, units: U, dropout: 0.25, learningRate: 0.01,
+      families: TINY_FAMILIES, familyLossWeight: 0.5, masked: true, bigrams: true,
+    });
+    setSeededWeights(model, seed);
+    return model;
+  };
+
+  it('builds Slice, Pad, Mul, Add -> Gather on the bigram table, added to the character embedding', async () => {
+    await tf.setBackend('cpu');
+    const model = build(SEED + 21);
+    const files = await artifactsOf(model);
+    const g = parseModel(convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta })).graph as onnx.GraphProto;
+    const ops = g.node.map((n) => n.name);
+    expect(ops.slice(0, 7)).toEqual(['embedding', 'bigram.drop_last', 'bigram.shift', 'bigram.scale', 'bigram.index', 'bigram_embedding', 'embedding_sum']);
+    const table = g.initializer.find((i) => i.name === 'bigram_embedding.weight')!;
+    expect(table.dims!.map(Number)).toEqual([V * V, E]);
+    const int8 = parseModel(convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, { scheme: 'int8-weights' })).graph as onnx.GraphProto;
+    expect(int8.initializer.find((i) => i.name === 'bigram_embedding.weight.scale')!.dims!.map(Number)).toEqual([E]); // one scale per column
+    model.dispose();
+  });
+
+  it('agrees with tfjs on names scored at their own width (float within 1e-5; int8 = float once the weights are on the int8 grid)', async () => {
+    await tf.setBackend('cpu');
+    const model = build(SEED + 22);
+    snapModelToInt8Grid(model); // as quantization-aware training ends
+    const files = await artifactsOf(model);
+    const float = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta });
+    const int8 = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, { scheme: 'int8-weights' });
+    const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH });
+    const names = [...randomNames(400, SEED + 23), 'a', 'zz', 'google'].filter((n) => n !== '');
+    const expected = tf.tidy(() => (model.predict(tf.tensor2d(encoder.encodeBatch(names), [names.length, MAX_LENGTH], 'int32')) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
+    // The bigram term matters: the same model with a zero bigram table scores differently.
+    const zeroed = build(SEED + 22);
+    snapModelToInt8Grid(zeroed);
+    zeroed.getLayer('bigram_embedding').setWeights([tf.zeros([V * V, E])]);
+    const without = tf.tidy(() => (zeroed.predict(tf.tensor2d(encoder.encodeBatch(names), [names.length, MAX_LENGTH], 'int32')) as tf.Tensor[])[0]!.dataSync() as Float32Array);
+    expect(Math.max(...names.map((_, i) => Math.abs(without[i]! - expected[0]![i]!)))).toBeGreaterThan(1e-2);
+    let diff = 0;
+    let int8Diff = 0;
+    const byLength = new Map<number, number[]>();
+    names.forEach((n, i) => byLength.set(Math.min(n.length, MAX_LENGTH), [...(byLength.get(Math.min(n.length, MAX_LENGTH)) ?? []), i]));
+    for (const [width, rows] of byLength) {
+      const chars = encoder.encodeBatch(rows.map((i) => names[i]!), width);
+      const a = await runOnnx(float, chars, rows.length, 'family', width);
+      const b = await runOnnx(int8, chars, rows.length, 'family', width);
+      rows.forEach((row, k) => {
+        diff = Math.max(diff, Math.abs(a.scores[k]! - expected[0]![row]!));
+        for (let c = 0; c < TINY_FAMILIES.length; c++) diff = Math.max(diff, Math.abs(a.families![k * TINY_FAMILIES.length + c]! - expected[1]![row * TINY_FAMILIES.length + c]!));
+        int8Diff = Math.max(int8Diff, Math.abs(a.scores[k]! - b.scores[k]!));
+      });
+    }
+    expect(diff).toBeLessThan(1e-5);
+    expect(int8Diff).toBeLessThan(1e-6);
+    model.dispose();
+    zeroed.dispose();
+  });
+
+  it('refuses a bigram branch it does not know (other base, or a plain Add of the embeddings)', async () => {
+    await tf.setBackend('cpu');
+    const files = await artifactsOf(build(SEED + 24));
+    const edit = (fn: (layers: FunctionalLayer[]) => void) => {
+      const json = structuredClone(files.json);
+      fn((json.modelTopology as { config: { layers: FunctionalLayer[] } }).config.layers);
+      return () => convertLayersModel({ modelJson: json, weights: files.weights, metadata: meta });
+    };
+    expect(edit((l) => (l.find((x) => x.class_name === 'BigramIndex')!.config.base = 40))).toThrow(/bigram_embedding.*input_dim 1444 is not BigramIndex base 40 squared/);
+    expect(edit((l) => (l.find((x) => x.class_name === 'MaskedSum')!.class_name = 'Add'))).toThrow(/bigram branch must be exactly one BigramIndex and one MaskedSum|2 inputs/);
   });
 });
 

@@ -15,6 +15,7 @@ import { fileLoadHandler, fileSaveHandler } from '../../scripts/lib/tfjs-files.j
 import { setupWasmBackend } from '../../scripts/lib/tfjs-wasm-backend.js';
 import {
   benignWeightedBinaryCrossentropy,
+  BIGRAM_EMBEDDING,
   copyWeights,
   createFamilyModel,
   createModel,
@@ -677,6 +678,32 @@ describe('masked model and length-bucketed training', () => {
     Math.random = createRng(9);
     const bigger = createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 5, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5 });
     expect(() => copyWeights(from, bigger)).toThrow(/weights differ: saved .*lstm\/kernel\[4,12\].*this run's model .*lstm\/kernel\[4,20\]/);
+  });
+
+  it('a bigram model warm-started from one without bigrams starts as that model (zero bigram table), then the table trains', async () => {
+    await tf.setBackend('wasm');
+    const from = make(10);
+    Math.random = createRng(11);
+    const to = createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 3, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5, masked: true, bigrams: true });
+    copyWeights(from, to);
+    const table = () => to.getLayer(BIGRAM_EMBEDDING).getWeights()[0]!.dataSync();
+    expect(Array.from(table()).every((v) => v === 0)).toBe(true);
+    const set = data(12, 200);
+    const a = predictAll(from, set, { familyProbabilities: true });
+    const b = predictAll(to, set, { familyProbabilities: true });
+    expectClose(b.scores, a.scores, 1e-6);
+    expectClose(b.familyProbabilities!, a.familyProbabilities!, 1e-6);
+    // Variable widths: the bigram model's mask still makes padding irrelevant.
+    const lengths = rowLengths(set);
+    for (let i = 0; i < 10; i++) {
+      const w = lengths[i]!;
+      const own = (to.predict(tf.tensor2d(set.x.slice(i * T + T - w, (i + 1) * T), [1, w], 'int32')) as tf.Tensor[])[0]!.dataSync()[0]!;
+      expect(Math.abs(own - b.scores[i]!)).toBeLessThan(1e-6);
+    }
+    await trainLoop(to, data(13, 256), data(14, 64), { epochs: 1, batchSize: 32, seed: 1, monitor: 'val_loss', patience: 2, minDelta: 0, familyLossWeight: 0.5 });
+    expect(Array.from(table()).some((v) => v !== 0)).toBe(true);
+    // The other direction is refused: a bigram model's weights do not fit a model without the table.
+    expect(() => copyWeights(to, make(15))).toThrow(/weights differ/);
   });
 });
 
