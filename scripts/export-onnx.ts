@@ -32,7 +32,7 @@ import { createOnnxScorer, scorerOptionsFrom } from '../src/runtime/onnx-scorer.
 import { ortWasmPath } from '../src/runtime/node-model.js';
 import { generateNames } from '../test/fixtures/names.js';
 import { compareOutputs, scoreInBatches, tfjsReference, type ModelOutputs } from './lib/parity.js';
-import { fileLoadHandler, MODEL_JSON, readLayersModelFiles } from './lib/tfjs-files.js';
+import { MODEL_JSON, readLayersModelFiles } from './lib/tfjs-files.js';
 import { planChunks } from '../src/core/chunk-plan.js';
 import {
   convertLayersModel,
@@ -210,7 +210,9 @@ async function checkAgainstTfjs(modelDir: string, onnx: Uint8Array, metadata: Mo
   const chars = createEncoder(metadata).encodeBatch(names);
   const tf = await import('@tensorflow/tfjs');
   await tf.setBackend('cpu');
-  const model = await tf.loadLayersModel(fileLoadHandler(modelDir));
+  // train-model.ts registers the custom layers of the bigram branch (bigram-index.ts) before the load.
+  const { loadLayersModelDir } = await import('./lib/train-model.js');
+  const model = await loadLayersModelDir(modelDir);
   let t0 = performance.now();
   const expected = tfjsReference(tf, model, chars, names.length, metadata.maxLength, undefined, metadata.architecture.scoreFrom);
   const tfjsMs = performance.now() - t0;

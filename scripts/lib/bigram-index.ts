@@ -23,7 +23,7 @@ export class BigramIndex extends tf.layers.Layer {
       const x = (Array.isArray(inputs) ? inputs[0]! : inputs).toInt() as tf.Tensor2D;
       const [n, t] = x.shape;
       const prev = t > 1 ? tf.concat([tf.zeros([n, 1], 'int32'), x.slice([0, 0], [n, t - 1])], 1) : tf.zeros([n, 1], 'int32');
-      const idx = tf.add(tf.mul(prev, this.base), x);
+      const idx = tf.add(tf.mul(prev, tf.scalar(this.base, 'int32')), x);
       return tf.where(tf.equal(x, 0), tf.zerosLike(idx), idx);
     });
   }

@@ -10,6 +10,7 @@ import { DEFAULT_VOCABULARY } from '../../src/core/encode.js';
 import { parseModelMetadata } from '../../src/core/metadata.js';
 import { normalizeDomain } from '../../src/core/normalize.js';
 import { buildDataset, buildSplits, checkDataDir, createRng, formatSplitTsv, loadDataset, parseSplitTsv, readDataDir, readSplitFile } from '../../scripts/lib/dataset.js';
+import { BigramIndex } from '../../scripts/lib/bigram-index.js';
 import { canonicalFamily } from '../../scripts/lib/family-map.js';
 import { fileLoadHandler, fileSaveHandler } from '../../scripts/lib/tfjs-files.js';
 import { setupWasmBackend } from '../../scripts/lib/tfjs-wasm-backend.js';
@@ -678,6 +679,17 @@ describe('masked model and length-bucketed training', () => {
     Math.random = createRng(9);
     const bigger = createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 5, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5 });
     expect(() => copyWeights(from, bigger)).toThrow(/weights differ: saved .*lstm\/kernel\[4,12\].*this run's model .*lstm\/kernel\[4,20\]/);
+  });
+
+  it('BigramIndex: previous x current character, 0 on pad steps and padding before the first character', async () => {
+    await tf.setBackend('wasm');
+    const layer = new BigramIndex({ base: 38 });
+    // "ab" and "cab" pre-padded to width 4 (a=1, b=2, c=3), and a full row "abcd".
+    const x = tf.tensor2d([0, 0, 1, 2, 0, 3, 1, 2, 1, 2, 3, 4], [3, 4], 'int32');
+    const out = layer.apply(x) as tf.Tensor;
+    expect(out.dtype).toBe('int32');
+    expect(Array.from(out.dataSync())).toEqual([0, 0, 1, 1 * 38 + 2, 0, 3, 3 * 38 + 1, 1 * 38 + 2, 1, 1 * 38 + 2, 2 * 38 + 3, 3 * 38 + 4]);
+    expect(Array.from((layer.apply(tf.tensor2d([5], [1, 1], 'int32')) as tf.Tensor).dataSync())).toEqual([5]); // width 1
   });
 
   it('a bigram model warm-started from one without bigrams starts as that model (zero bigram table), then the table trains', async () => {
