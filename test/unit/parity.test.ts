@@ -13,7 +13,8 @@ import type { ModelMetadata } from '../../src/core/metadata.js';
 import { createOnnxScorer, scorerOptionsFrom } from '../../src/runtime/onnx-scorer.js';
 import { parseModel, type onnx } from '../../scripts/lib/onnx-builder.js';
 import { compareOutputs, scoreInBatches, tfjsReference, type ModelOutputs } from '../../scripts/lib/parity.js';
-import { fileLoadHandler, readLayersModelFiles } from '../../scripts/lib/tfjs-files.js';
+import { readLayersModelFiles } from '../../scripts/lib/tfjs-files.js';
+import { loadLayersModelDir } from '../../scripts/lib/train-model.js';
 import { setupWasmBackend } from '../../scripts/lib/tfjs-wasm-backend.js';
 import { convertLayersModel, DEFAULT_INT8_SCHEME } from '../../scripts/lib/tfjs-to-onnx.js';
 import { generateNames } from '../fixtures/names.js';
@@ -97,7 +98,7 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
 
     // tfjs reference on the wasm backend (SIMD; the CPU backend needs minutes for 10k names).
     await setupWasmBackend();
-    const model = await tf.loadLayersModel(fileLoadHandler(MODEL_DIR));
+    const model = await loadLayersModelDir(MODEL_DIR); // registers the bigram branch's custom layers
     const t0 = performance.now();
     reference = tfjsReference(tf, model, chars, names.length, metadata.maxLength, 2000, metadata.architecture.scoreFrom);
     console.info(`tfjs (${tf.getBackend()}) reference for ${names.length} names: ${(performance.now() - t0).toFixed(0)} ms`);
