@@ -1,3 +1,7 @@
+// The custom tfjs layers of the bigram branch (train.ts --bigrams; model/EXPERIMENTS.md section 5): a second
+// embedding, of character pairs, added to the character embedding before the LSTM. Both register themselves
+// with tfjs on import, which a saved model that has them needs before it loads: train-model.ts imports this
+// file, so load such models through it (loadLayersModelDir). The exporter rebuilds the branch from ONNX ops.
 import * as tf from '@tensorflow/tfjs';
 
 /**
