@@ -72,6 +72,7 @@ const FLAGS: Record<string, FlagSpec> = {
   monitor: { type: 'string', default: 'val_score_loss', help: 'early-stopping metric: val_score_loss, val_loss or val_auc' },
   resume: { type: 'string', help: 'checkpoint directory to resume from (e.g. <out>/checkpoint)' },
   bigrams: { type: 'boolean', help: 'add an embedding of character bigrams to the character embedding (more input features, no extra LSTM work; model/EXPERIMENTS.md section 5). With --init-from a model without one, its table starts at zero. Needs --padding mask' },
+  'bigram-dropout': { type: 'string', default: '0', help: 'with --bigrams: the share of names trained without their bigram term in each batch (experiment)' },
   'keep-epochs': { type: 'boolean', help: 'keep every epoch\'s weights in <out>/checkpoint/epoch-NNN/tfjs (default: only the newest epoch is kept), e.g. for scripts/average-weights.ts' },
   'init-from': {
     type: 'string',
@@ -287,6 +288,7 @@ async function main(): Promise<void> {
     quantizationAware: values['quantization-aware'] === true,
     keepEpochs: values['keep-epochs'] === true,
     bigrams: values.bigrams === true,
+    bigramDropout: num(values, 'bigram-dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'),
   };
   if (cfg.backend !== 'wasm' && cfg.backend !== 'cpu') fail('--backend must be wasm or cpu');
   if (values.padding !== 'mask' && values.padding !== 'count') fail('--padding must be mask or count');
@@ -417,7 +419,7 @@ async function main(): Promise<void> {
     }
   } else {
     model = families
-      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding, bigrams: cfg.bigrams })
+      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding, bigrams: cfg.bigrams, bigramDropout: cfg.bigramDropout })
       : createModel(modelOptions);
     if (cfg.initFrom) {
       const from = await loadLayersModelDir(cfg.initFrom);

@@ -44,19 +44,30 @@ tf.serialization.registerClass(BigramIndex);
  */
 export class MaskedSum extends tf.layers.Layer {
   static className = 'MaskedSum';
+  /** Training only: the share of names whose bigram term is dropped (the rest scaled by 1 / (1 - rate)). */
+  readonly dropRate: number;
 
-  constructor(config: { name?: string }) {
+  constructor(config: { name?: string; dropRate?: number }) {
     super(config);
     this.supportsMasking = true;
+    this.dropRate = config.dropRate ?? 0;
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
     return (inputShape as tf.Shape[])[0]!;
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } = {}): tf.Tensor {
     const [a, b] = inputs as tf.Tensor[];
-    return tf.add(a!, b!);
+    if (!kwargs.training || this.dropRate === 0) return tf.add(a!, b!);
+    return tf.tidy(() => {
+      const keep = tf.cast(tf.greaterEqual(tf.randomUniform([b!.shape[0]!, 1, 1]), this.dropRate), 'float32');
+      return tf.add(a!, tf.mul(b!, tf.div(keep, 1 - this.dropRate)));
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), dropRate: this.dropRate };
   }
 
   override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor {

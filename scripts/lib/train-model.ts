@@ -273,6 +273,8 @@ export interface FamilyModelOptions extends ModelOptions {
    * character embedding before the LSTM: more input features at no recurrent cost. Needs masked. Default false.
    */
   bigrams?: boolean;
+  /** Training only: the share of names whose bigram term is dropped in a batch (default 0). */
+  bigramDropout?: number;
 }
 
 /** Categorical cross-entropy scaled by `weight` (tfjs has no lossWeights in compile). */
@@ -329,7 +331,7 @@ export function createFamilyModel(options: FamilyModelOptions): tf.LayersModel {
     const pairEmbedded = tf.layers
       .embedding({ name: BIGRAM_EMBEDDING, inputDim: base * base, outputDim: embeddingDim, maskZero: true, embeddingsInitializer: 'zeros' })
       .apply(pairs) as tf.SymbolicTensor;
-    embedded = new MaskedSum({ name: 'embedding_sum' }).apply([embedded, pairEmbedded]) as tf.SymbolicTensor;
+    embedded = new MaskedSum({ name: 'embedding_sum', dropRate: options.bigramDropout ?? 0 }).apply([embedded, pairEmbedded]) as tf.SymbolicTensor;
   }
   const hidden = tf.layers
     .lstm({ name: 'lstm', units, activation: 'tanh', recurrentActivation: 'sigmoid', returnSequences: false, useBias: true })
