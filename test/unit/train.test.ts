@@ -10,7 +10,7 @@ import { DEFAULT_VOCABULARY } from '../../src/core/encode.js';
 import { parseModelMetadata } from '../../src/core/metadata.js';
 import { normalizeDomain } from '../../src/core/normalize.js';
 import { buildDataset, buildSplits, checkDataDir, createRng, formatSplitTsv, loadDataset, parseSplitTsv, readDataDir, readSplitFile } from '../../scripts/lib/dataset.js';
-import { BigramIndex } from '../../scripts/lib/bigram-index.js';
+import { BigramIndex, MaskedSum } from '../../scripts/lib/bigram-index.js';
 import { canonicalFamily } from '../../scripts/lib/family-map.js';
 import { fileLoadHandler, fileSaveHandler } from '../../scripts/lib/tfjs-files.js';
 import { setupWasmBackend } from '../../scripts/lib/tfjs-wasm-backend.js';
@@ -690,6 +690,22 @@ describe('masked model and length-bucketed training', () => {
     expect(out.dtype).toBe('int32');
     expect(Array.from(out.dataSync())).toEqual([0, 0, 1, 1 * 38 + 2, 0, 3, 3 * 38 + 1, 1 * 38 + 2, 1, 1 * 38 + 2, 2 * 38 + 3, 3 * 38 + 4]);
     expect(Array.from((layer.apply(tf.tensor2d([5], [1, 1], 'int32')) as tf.Tensor).dataSync())).toEqual([5]); // width 1
+  });
+
+  it('MaskedSum with dropRate: in training each name keeps its bigram term scaled by 1/(1-rate) or loses it; at inference it is always added', async () => {
+    await tf.setBackend('wasm');
+    const layer = new MaskedSum({ dropRate: 0.5 });
+    const a = tf.zeros([400, 3, 2]);
+    const b = tf.ones([400, 3, 2]);
+    expect(Array.from((layer.apply([a, b]) as tf.Tensor).dataSync()).every((v) => v === 1)).toBe(true);
+    Math.random = createRng(5);
+    const trained = (layer.call([a, b], { training: true }) as tf.Tensor).arraySync() as number[][][];
+    const rows = trained.map((r) => r.flat());
+    for (const r of rows) expect(r.every((v) => v === r[0]) && (r[0] === 0 || r[0] === 2)).toBe(true); // whole names, scaled
+    const dropped = rows.filter((r) => r[0] === 0).length;
+    expect(dropped).toBeGreaterThan(150);
+    expect(dropped).toBeLessThan(250);
+    expect(new MaskedSum({ dropRate: 0.5 }).getConfig().dropRate).toBe(0.5);
   });
 
   it('a bigram model warm-started from one without bigrams starts as that model (zero bigram table), then the table trains', async () => {
