@@ -394,8 +394,7 @@ function splitBigramBranch(layers: LayerJson[]): { layers: LayerJson[]; bigrams:
   const byName = new Map(layers.map((l) => [l.name, l]));
   const [charEmbedding, pairEmbedding] = sources.map((s) => byName.get(s as string));
   if (charEmbedding?.class_name !== 'Embedding' || pairEmbedding?.class_name !== 'Embedding') unsupported(sum, 'MaskedSum must add two Embedding layers (characters first)');
-  const pairSource = ((pairEmbedding.inbound_nodes as unknown[][])?.[0]?.[0] as unknown[] | undefined)?.[0];
-  if (pairSource !== index.name) unsupported(pairEmbedding, `the bigram embedding must read the BigramIndex layer "${index.name}"`);
+  if (inboundOf(pairEmbedding) !== index.name) unsupported(pairEmbedding, `the bigram embedding must read the BigramIndex layer "${index.name}"`);
   const base = index.config.base;
   if (!Number.isInteger(base) || pairEmbedding.config.input_dim !== (base as number) * (base as number)) {
     unsupported(pairEmbedding, `input_dim ${JSON.stringify(pairEmbedding.config.input_dim)} is not BigramIndex base ${JSON.stringify(base)} squared`);
@@ -406,9 +405,8 @@ function splitBigramBranch(layers: LayerJson[]): { layers: LayerJson[]; bigrams:
   const rest: LayerJson[] = [];
   for (const layer of layers) {
     if (layer === index || layer === pairEmbedding || layer === sum) continue;
-    const reads = (layer.inbound_nodes as unknown[][] | undefined)?.[0]?.[0] as unknown[] | undefined;
     // The layer after the sum now reads the character embedding.
-    rest.push(reads?.[0] === sum.name ? { ...layer, inbound_nodes: [[[charEmbedding.name, 0, 0, {}]]] } : layer);
+    rest.push(inboundOf(layer) === sum.name ? { ...layer, inbound_nodes: [[[charEmbedding.name, 0, 0, {}]]] } : layer);
   }
   return { layers: rest, bigrams: { index, embedding: pairEmbedding } };
 }
