@@ -15,7 +15,7 @@
  *
  * Training runs epoch by epoch: after each epoch the model, the Adam state and the best weights so far are
  * checkpointed in <out>/checkpoint (see saveCheckpoint in lib/train-model.ts); --resume <dir> continues from
- * the newest checkpoint there with the same dataset and options. Early stopping watches --monitor with
+ * the newest checkpoint there with the run's own saved flags (scripts/lib/resume-flags.ts). Early stopping watches --monitor with
  * --patience and restores the best epoch's weights before scoring and saving.
  */
 import { existsSync } from 'node:fs';
@@ -37,6 +37,7 @@ import {
   loadLayersModelDir,
   loadCheckpoint,
   predictAll,
+  readCheckpointInfo,
   rocAuc,
   thresholdAtFpr,
   trainLoop,
@@ -45,6 +46,7 @@ import {
   type Monitor,
 } from './lib/train-model.js';
 import type { ScoreFrom } from './lib/family-score.js';
+import { resumeFlags, type FlagValues } from './lib/resume-flags.js';
 import { setupWasmBackend } from './lib/tfjs-wasm-backend.js';
 
 function today(): string {
@@ -70,7 +72,10 @@ const FLAGS: Record<string, FlagSpec> = {
   'oversample-min': { type: 'string', default: '2000', help: 'repeat training examples of DGA families with fewer than this many (seeded) so small families are learned (0 = off)' },
   patience: { type: 'string', default: '3', help: 'early stopping: epochs without improvement of --monitor' },
   monitor: { type: 'string', default: 'val_score_loss', help: 'early-stopping metric: val_score_loss, val_loss or val_auc' },
-  resume: { type: 'string', help: 'checkpoint directory to resume from (e.g. <out>/checkpoint)' },
+  resume: {
+    type: 'string',
+    help: 'checkpoint directory to resume from (e.g. <out>/checkpoint). The run continues with its own saved flags (data, --out, model, --score-from, --monitor, --quantization-aware, ...); flags given here may change the training loop (--epochs, --learning-rate, --patience, loss weights, --score-from, --monitor, --version, ...) but not the model or the data selection',
+  },
   bigrams: { type: 'boolean', help: 'add an embedding of character bigrams to the character embedding (more input features, no extra LSTM work; model/EXPERIMENTS.md section 5). With --init-from a model without one, its table starts at zero. Needs --padding mask' },
   'bigram-dropout': { type: 'string', default: '0', help: 'with --bigrams: the share of names trained without their bigram term in each batch (experiment)' },
   'keep-epochs': { type: 'boolean', help: 'keep every epoch\'s weights in <out>/checkpoint/epoch-NNN/tfjs (default: only the newest epoch is kept), e.g. for scripts/average-weights.ts' },
@@ -241,14 +246,39 @@ async function main(): Promise<void> {
     Object.entries(FLAGS).map(([k, s]) => [k, s.default !== undefined ? { type: s.type, default: s.default } : { type: s.type }]),
   ) as ParseArgsConfig['options'];
   let values: Record<string, unknown>;
+  let explicit: FlagValues;
   try {
     ({ values } = parseArgs({ args: process.argv.slice(2), options, strict: true, allowPositionals: false }));
+    // The same command line without defaults: which flags were given (a resumed run takes the rest from its checkpoint).
+    const bare = Object.fromEntries(Object.entries(FLAGS).map(([k, s]) => [k, { type: s.type }])) as ParseArgsConfig['options'];
+    explicit = parseArgs({ args: process.argv.slice(2), options: bare, strict: true, allowPositionals: false }).values as FlagValues;
   } catch (err) {
     fail(`${(err as Error).message}\n\n${usage()}`);
   }
   if (values.help) {
     process.stdout.write(`${usage()}\n`);
     return;
+  }
+  if (typeof values.resume === 'string') {
+    if (typeof values['init-from'] === 'string') fail('--resume continues a run; --init-from starts a new one from saved weights: give one of them');
+    let info: Record<string, unknown>;
+    try {
+      info = await readCheckpointInfo(resolve(values.resume));
+    } catch (err) {
+      fail(`--resume: ${(err as Error).message}`);
+    }
+    if (info.flags && typeof info.flags === 'object') {
+      const defaults = Object.fromEntries(Object.entries(FLAGS).map(([k, s]) => [k, s.default])) as FlagValues;
+      try {
+        const merged = resumeFlags(info.flags as FlagValues, explicit, defaults);
+        values = merged.values;
+        if (merged.inherited.length) log(`train: resuming with the run's own ${merged.inherited.join(' ')}`);
+      } catch (err) {
+        fail(`--resume: ${(err as Error).message}`);
+      }
+    } else {
+      log('train: warning: this checkpoint predates saved flags: the run continues with this command line\'s flags and defaults for the rest');
+    }
   }
   if ((typeof values.data === 'string') === (typeof values.dataset === 'string')) fail(`exactly one of --data or --dataset is required\n\n${usage()}`);
   const int = (n: number) => Number.isInteger(n);
@@ -290,10 +320,11 @@ async function main(): Promise<void> {
     bigrams: values.bigrams === true,
     bigramDropout: num(values, 'bigram-dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'),
   };
+  // The effective flags (paths resolved), saved with every checkpoint: what a --resume continues with.
+  const savedFlags: FlagValues = { ...(values as FlagValues), resume: undefined, 'init-from': undefined, help: undefined, dataset: cfg.dataset, data: cfg.data, out: cfg.out };
   if (cfg.backend !== 'wasm' && cfg.backend !== 'cpu') fail('--backend must be wasm or cpu');
   if (values.padding !== 'mask' && values.padding !== 'count') fail('--padding must be mask or count');
   if (cfg.bigrams && values.padding !== 'mask') fail('--bigrams needs --padding mask (the bigram table masks the pad steps as the character embedding does)');
-  if (cfg.resume && cfg.initFrom) fail('--resume continues a run; --init-from starts a new one from saved weights: give one of them');
   if (cfg.initFrom && !existsSync(join(cfg.initFrom, 'model.json'))) fail(`--init-from ${cfg.initFrom} must hold model.json and its weights (a tfjs model directory)`);
   if (!['val_loss', 'val_score_loss', 'val_auc'].includes(cfg.monitor)) fail('--monitor must be val_score_loss, val_loss or val_auc');
   if (cfg.data) {
@@ -455,7 +486,7 @@ async function main(): Promise<void> {
     scoreFrom: cfg.scoreFrom,
     checkpointDir,
     keepEpochWeights: cfg.keepEpochs,
-    checkpointInfo: { families, dataset: cfg.dataset, data: cfg.data, config: cfg, quantizationAware: cfg.quantizationAware, commandLines: [...earlierCommands, commandLine] },
+    checkpointInfo: { families, dataset: cfg.dataset, data: cfg.data, config: cfg, flags: savedFlags, quantizationAware: cfg.quantizationAware, commandLines: [...earlierCommands, commandLine] },
     resume,
     quantizationAware: cfg.quantizationAware,
     onBatchEnd: ({ epoch, batch, batchesPerEpoch, loss }) => {

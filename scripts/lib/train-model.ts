@@ -899,6 +899,18 @@ export interface LoadedCheckpoint {
   path: string;
 }
 
+/** The caller info saved with the newest checkpoint in `dir` (train.ts: its flags and config), without loading the model. */
+export async function readCheckpointInfo(dir: string): Promise<Record<string, unknown>> {
+  let name: string;
+  try {
+    name = (await readFileAsync(joinPath(dir, 'latest'), 'utf8')).trim();
+  } catch {
+    throw new Error(`${dir} holds no checkpoint (no "latest" file): give the <out>/checkpoint directory of a run`);
+  }
+  const { info } = JSON.parse(await readFileAsync(joinPath(dir, name, 'state.json'), 'utf8')) as { info?: Record<string, unknown> };
+  return info ?? {};
+}
+
 /**
  * Loads the newest checkpoint in `dir`, compiles the model (same losses) and restores the Adam state, so
  * that training continues exactly where it stopped.

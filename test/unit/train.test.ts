@@ -749,7 +749,7 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     const out = join(tmp, 'e2e-v2');
     const args = ['--import', 'tsx', 'scripts/train.ts', '--dataset', ds, '--out', out, '--embedding-dim', '4', '--units', '4',
       '--batch-size', '16', '--max-length', '16', '--seed', '3', '--oversample-min', '10'];
-    const r1 = await run(process.execPath, [...args, '--epochs', '1'], { cwd: ROOT, timeout: 60_000 });
+    const r1 = await run(process.execPath, [...args, '--epochs', '1', '--monitor', 'val_auc', '--version', 'e2e-first'], { cwd: ROOT, timeout: 60_000 });
     expect(r1.stderr).toMatch(/family head, 4 classes: benign,conficker,tinba,other/);
     const meta1 = parseModelMetadata(JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')));
     expect(meta1.families).toEqual(['benign', 'conficker', 'tinba', 'other']);
@@ -758,12 +758,24 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     expect(meta1.architecture.maskPadding).toBe(true); // the default: --padding mask
     expect(r1.stderr).toMatch(/padding masked, length-bucketed batches/);
     expect((meta1.training as { test?: unknown }).test).toBeDefined();
-    const r2 = await run(process.execPath, [...args, '--epochs', '2', '--resume', join(out, 'checkpoint')], { cwd: ROOT, timeout: 60_000 });
+    // A resume that names only the checkpoint continues the same run: data, output, sizes, monitor and
+    // version come from the checkpoint, not from train.ts's defaults.
+    const resumeArgs = ['--import', 'tsx', 'scripts/train.ts', '--resume', join(out, 'checkpoint')];
+    const refused = await run(process.execPath, [...resumeArgs, '--units', '6'], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 2 });
+    expect((refused as { stderr: string }).stderr).toMatch(/--units 6: the checkpoint's run used --units 4/);
+    const noCheckpoint = await run(process.execPath, ['--import', 'tsx', 'scripts/train.ts', '--resume', ds], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect((noCheckpoint as { stderr: string }).stderr).toMatch(/holds no checkpoint/);
+    const r2 = await run(process.execPath, [...resumeArgs, '--epochs', '2'], { cwd: ROOT, timeout: 60_000 });
     expect(r2.stderr).toMatch(/resumed from .*epoch-001 \(epoch 1/);
+    expect(r2.stderr).toMatch(/resuming with the run's own .*--monitor val_auc/);
     expect(r2.stderr).toMatch(/epoch 2\/2/);
     expect(r2.stderr).not.toMatch(/epoch 1\/2 /);
     const meta2 = parseModelMetadata(JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')));
     expect((meta2.training as { history: { epoch: number }[] }).history.map((h) => h.epoch)).toEqual([1, 2]);
+    expect(meta2.version).toBe('e2e-first');
+    expect(meta2.architecture).toMatchObject({ embeddingDim: 4, units: 4 });
+    expect((meta2.training as { hyperparameters: { monitor: string } }).hyperparameters.monitor).toBe('val_auc');
     const commands = (meta2.training as { commandLines: string[] }).commandLines;
     expect(commands).toHaveLength(2); // the first run and the resume, for the model card
     expect(commands[0]).not.toMatch(/--resume/);
