@@ -16,6 +16,7 @@
  * with `logit: true` (ranking at FPR 1e-4 needs it: scores saturate near 1) and `families: 1` when the
  * model has a family head. For --format tfjs the same `createClassifier` runs over the tfjs model instead.
  */
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -433,6 +434,7 @@ export interface EvalOptions {
   benignExtra?: string;
   card?: string;
   quantization?: string;
+  unseenReport?: string;
   format: 'onnx' | 'tfjs';
   tfjs: string;
   minSupport: number;
@@ -454,6 +456,8 @@ Options:
   --out DIR             output directory for metrics.json, roc.svg, report.md (required)
   --card PATH           also write the model card there (roc.svg is copied next to it)
   --quantization PATH   markdown with int8/quantization figures to include in the card
+  --unseen-report PATH  without --holdout: the leave-family-out report the card cites for families never
+                        seen (e.g. model/LEAVE-FAMILY-OUT.md; a served model has seen every family)
   --format onnx|tfjs    which artefact to score (default onnx)
   --tfjs DIR            tfjs model directory for --format tfjs (default model/tfjs)
   --min-support N       family-head averages over families with >= N test names (default 50)
@@ -472,6 +476,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
     out: { type: 'string' },
     card: { type: 'string' },
     quantization: { type: 'string' },
+    'unseen-report': { type: 'string' },
     format: { type: 'string', default: 'onnx' },
     tfjs: { type: 'string', default: 'model/tfjs' },
     'min-support': { type: 'string' },
@@ -495,6 +500,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
     benignExtra: values['benign-extra'],
     card: values.card,
     quantization: values.quantization,
+    unseenReport: values['unseen-report'],
     format: values.format,
     tfjs: values.tfjs,
     minSupport,
@@ -520,6 +526,7 @@ function fileCounts(file: string, parsed: ParsedFile, scored: ScoredName[], inva
 /** Runs the whole evaluation and writes the outputs; returns the figures. */
 export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const log = options.quiet ? undefined : (m: string) => process.stderr.write(`eval: ${m}\n`);
+  if (options.unseenReport && !existsSync(options.unseenReport)) throw new UsageError(`--unseen-report ${options.unseenReport}: no such file`);
   const engine =
     options.engine ??
     (options.format === 'tfjs' ? await createTfjsEngine(options.tfjs, options.metadata) : await createOnnxEngine(options.model, options.metadata));
@@ -605,7 +612,8 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     const quantization = options.quantization ? { file: options.quantization, markdown: await readFile(options.quantization, 'utf8') } : undefined;
     const onnxBytes = options.format === 'onnx' ? (await stat(options.model)).size : undefined;
     const datasetCommand = await datasetCommandFor(options.test);
-    await writeFile(options.card, renderModelCard(result, metadata, { quantization, onnxBytes, rocImage: 'roc.svg', datasetCommand }));
+    const unseenReport = options.unseenReport ? relative(dirname(resolve(options.card)), resolve(options.unseenReport)) : undefined;
+    await writeFile(options.card, renderModelCard(result, metadata, { quantization, onnxBytes, rocImage: 'roc.svg', datasetCommand, unseenReport }));
     const rocNextToCard = join(dirname(options.card), 'roc.svg');
     if (resolve(rocNextToCard) !== resolve(join(options.out, 'roc.svg'))) await copyFile(join(options.out, 'roc.svg'), rocNextToCard);
   }

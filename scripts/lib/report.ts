@@ -316,6 +316,8 @@ export interface CardOptions {
   onnxBytes?: number;
   /** Image path relative to the card. */
   rocImage?: string;
+  /** Path, relative to the card, of the leave-family-out report that measures families never seen (no holdout in this run). */
+  unseenReport?: string;
 }
 
 /** Trainable parameters of the embeddings (characters, and bigrams when present) / LSTM / dense heads (score, and family when present). */
@@ -534,7 +536,11 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
     const h = r.holdout.perFamily.slice(0, 8);
     weak.push(`- Families never seen in training: macro detection ${pct(r.holdout.macroTpr, 1)} at FPR 1e-3; lowest ${h.map((f) => `${f.family} ${pct(f.atFpr.tpr, 1)}`).join(', ')}.`);
   } else {
-    weak.push('- Families never seen in training: not measured in this run (pass --holdout).');
+    weak.push(
+      options.unseenReport
+        ? `- Families never seen in training: this model saw every family of its test split; a model trained the same way with families held out is measured in [${options.unseenReport}](${options.unseenReport}).`
+        : '- Families never seen in training: not measured in this run (pass --holdout).',
+    );
   }
   const fp = r.binary.falsePositivePatterns;
   weak.push(

@@ -257,6 +257,10 @@ describe('eval end to end with the committed ONNX model', () => {
     };
     const card = renderModelCard(r, { ...metadata, families: undefined });
     expect(card).toMatch(/<!-- QUANTIZATION: pending/);
+    expect(card).toContain('Families never seen in training: not measured in this run (pass --holdout)');
+    // a served model has seen every family: the card cites the leave-family-out report instead
+    const cited = renderModelCard(r, { ...metadata, families: undefined }, { unseenReport: 'LEAVE-FAMILY-OUT.md' });
+    expect(cited).toContain('a model trained the same way with families held out is measured in [LEAVE-FAMILY-OUT.md](LEAVE-FAMILY-OUT.md)');
     expect(renderReport(r)).toContain('## Family head');
   });
 
