@@ -607,6 +607,7 @@ async function main(): Promise<void> {
         patience: cfg.patience,
         quantizationAware: cfg.quantizationAware,
         padding: maskPadding ? 'mask' : 'count',
+        ...(cfg.bigramDropout > 0 ? { bigramDropout: cfg.bigramDropout } : {}),
         ...(cfg.initFrom ? { initFrom: cfg.initFrom } : {}),
       },
       wallTimeSeconds: Math.round((performance.now() - started) / 1000),
