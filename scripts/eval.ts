@@ -297,6 +297,7 @@ function familyHead(test: ScoredName[], metadata: ModelMetadata, minSupport: num
   return {
     available: true,
     source: dga.some((n) => n.familySource === 'probabilities') ? 'probabilities' : 'classifier',
+    ...(metadata.familySuffixPrior ? { suffixPrior: true } : {}),
     minSupport,
     samples: dga.length,
     mappedToOther: hasOther ? mappedToOther : {},

@@ -57,6 +57,8 @@ export type FamilyHeadResult =
       available: true;
       /** Where predictions came from: the head's probabilities (argmax over malware classes) or the classifier's top family. */
       source: 'probabilities' | 'classifier';
+      /** The ranking weighed the public suffix in (metadata familySuffixPrior, src/core/suffix-prior.ts). */
+      suffixPrior?: boolean;
       minSupport: number;
       /** DGA test names evaluated (all DGA names in the test file). */
       samples: number;
@@ -214,7 +216,8 @@ function familyHeadSection(f: FamilyHeadResult): string {
   if (!f.available) return `Not evaluated: ${f.reason}.`;
   const rep = f.report;
   const parts = [
-    `Predictions from ${f.source === 'probabilities' ? "the family head's probabilities (argmax over malware classes)" : "the classifier's reported family"} ` +
+    `Predictions from ${f.source === 'probabilities' ? "the family head's probabilities (argmax over malware classes)" : "the classifier's reported family"}` +
+      `${f.suffixPrior ? ', re-ranked by the public suffix (metadata familySuffixPrior: P(suffix | family) from the training split)' : ''} ` +
       `for the ${int(f.samples)} DGA test names. Averages over the ${rep.evaluated.length} families with >= ${f.minSupport} test names: ` +
       `**micro-F1 ${fix(rep.micro.f1, 4)}**, **macro-F1 ${fix(rep.macro.f1, 4)}** (accuracy over all DGA names ${pct(rep.accuracy, 1)}).`,
   ];
@@ -473,6 +476,14 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
         `\`${m.vocabulary}\`; labels are pre-padded with 0 to ${m.maxLength} characters (longer labels keep their first ${m.maxLength})` +
         (m.architecture.maskPadding ? '; the padding is masked (it does not change the LSTM state), so a batch need only be as wide as its longest label.' : '.'),
       `- Decision threshold: score >= ${prob(m.threshold)} (metadata.json; chosen on validation benign names, overridable per deployment).`,
+      ...(m.familySuffixPrior
+        ? [
+            `- Family attribution: the family head's P(family | DGA, label) times P(public suffix | family), counted on the training split's DGA names ` +
+              `(${Object.keys(m.familySuffixPrior.counts).length} families, ${m.familySuffixPrior.suffixes} suffixes, smoothing ${m.familySuffixPrior.alpha}; ` +
+              `\`familySuffixPrior\` in metadata.json, scripts/suffix-prior.ts, src/core/suffix-prior.ts); a suffix no training DGA used changes nothing. ` +
+              'The model reads the label only, so random-letter families that share an alphabet look alike to it, while each DGA draws its suffixes from a fixed list. The score and the `dga` flag do not use the suffix.',
+          ]
+        : []),
       `- Runtime: ONNX on onnxruntime-web (WASM) in Cloudflare Workers and Node: \`model/dga.int8.onnx\` (int8 weights, served by default) or \`model/dga.onnx\` (float, \`MODEL_PRECISION=float\`); the tfjs LayersModel (\`model/tfjs/\`) is the training artefact.`,
     ].join('\n'),
   );

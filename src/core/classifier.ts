@@ -2,6 +2,7 @@ import { echoableValue } from './describe-value.js';
 import { createEncoder } from './encode.js';
 import { DgaEdgeError } from './errors.js';
 import { topFamilies, type FamilyScore } from './families.js';
+import { createSuffixWeights } from './suffix-prior.js';
 import { planChunks } from './chunk-plan.js';
 import { LruCache } from './lru-cache.js';
 import type { ModelMetadata } from './metadata.js';
@@ -117,6 +118,8 @@ export function createClassifier(options: ClassifierOptions): Classifier {
   const familyNames = metadata.families;
   const familyWidth = familyNames?.length ?? 0;
   const cache = new LruCache<string, LabelScore>(cacheSize);
+  // The cache holds the model's answer per label; the suffix re-ranks families per name, after it.
+  const suffixWeights = familyNames && metadata.familySuffixPrior ? createSuffixWeights(metadata.familySuffixPrior, familyNames) : undefined;
 
   /**
    * Scores distinct labels: cached ones come from the LRU, the rest go to the model in chunks of similar
@@ -188,7 +191,7 @@ export function createClassifier(options: ClassifierOptions): Classifier {
         const dga = label.score >= threshold;
         const result: Classification = { domain: item.input, name: item.name, scored: item.scored, score: label.score, dga };
         if (familyNames && label.families) {
-          const ranked = topFamilies(familyNames, label.families, 0, Math.max(k, 1));
+          const ranked = topFamilies(familyNames, label.families, 0, Math.max(k, 1), suffixWeights?.weightsFor(item.publicSuffix));
           if (dga) result.family = ranked[0];
           if (k > 0) result.families = ranked;
         }

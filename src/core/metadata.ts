@@ -1,3 +1,5 @@
+import { checkFamilySuffixPrior, type FamilySuffixPrior } from './suffix-prior.js';
+
 /**
  * The model's metadata (model/metadata.json): everything serving needs to pre-process names exactly as
  * training did, plus the facts the API reports about the model. Training writes it; export and serving
@@ -53,6 +55,11 @@ export interface ModelMetadata {
    * malware families, including "other" for families too rare to learn on their own.
    */
   families?: string[];
+  /**
+   * Public suffixes per malware family in the training split (scripts/suffix-prior.ts): re-ranks the family
+   * head's answer by the name's suffix (src/core/suffix-prior.ts). Never changes the score.
+   */
+  familySuffixPrior?: FamilySuffixPrior;
   /** Free-form summary of the training run (data counts, epochs, seed, wall time, validation figures). */
   training: Record<string, unknown>;
 }
@@ -98,6 +105,13 @@ export function parseModelMetadata(value: unknown): ModelMetadata {
       throw new TypeError('model metadata: "families" must be a list of names starting with "benign"');
     }
     if (typeof onnx.family !== 'string') throw new TypeError('model metadata: "onnx.family" must name the family output');
+  }
+  if (m.familySuffixPrior !== undefined) {
+    try {
+      checkFamilySuffixPrior(m.familySuffixPrior, m.families as string[] | undefined);
+    } catch (error) {
+      throw new TypeError(`model metadata: ${(error as Error).message}`);
+    }
   }
   return value as ModelMetadata;
 }

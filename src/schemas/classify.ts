@@ -14,7 +14,9 @@ export const BODY_SHAPE = 'request body must be an object with a "domains" array
 
 const FAMILIES_DESCRIPTION =
   `Also return the top-K malware families of every name (integer 0..${MAX_FAMILIES}; 0 or absent: none). ` +
-  'Probabilities are P(family | DGA). A model without a family head answers 400 `invalid_request`.';
+  'Probabilities are P(family | DGA): the family head\'s ranking of the scored label, weighed by how often each family used ' +
+  'the name\'s public suffix in training (when the model\'s metadata has `familySuffixPrior`). A model without a family head ' +
+  'answers 400 `invalid_request`.';
 
 const familiesQuery = z
   .string({ error: (issue) => familiesErrorMessage(issue.input) })

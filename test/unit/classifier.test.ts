@@ -116,6 +116,23 @@ describe('createClassifier with a family head', () => {
     expect((result as any).logit).toBeCloseTo(2.2, 5);
   });
 
+  it('re-ranks families by the public suffix after the cache, and never changes the score', async () => {
+    // necurs never used .com in this prior and matsnu used nothing else: .com turns necurs 2:1 into matsnu.
+    const prior = { alpha: 1, suffixes: 2, counts: { necurs: { ws: 99 }, matsnu: { com: 99 } } };
+    const calls: number[] = [];
+    const counting: Scorer = { score: async (c, n, w) => (calls.push(n), scorer.score(c, n, w)) };
+    const classifier = createClassifier({ metadata: { ...withFamilies, familySuffixPrior: prior }, scorer: counting });
+    const [ws] = await classifier.classify(['xjwqkzpvbn.ws'], { families: 3 });
+    const [com, unknown] = await classifier.classify(['xjwqkzpvbn.com', 'xjwqkzpvbn.example'], { families: 3 });
+    expect(calls).toEqual([1]); // one label, scored once: the cache holds the model's answer, not the ranking
+    expect((ws as any).family.name).toBe('necurs');
+    expect((com as any).family.name).toBe('matsnu');
+    expect((com as any).score).toBe((ws as any).score);
+    // a suffix no training DGA used re-ranks nothing: the head's own order (necurs 0.6, matsnu 0.3, other 0.1)
+    expect((unknown as any).families.map((f: any) => [f.name, Number(f.probability.toFixed(5))])).toEqual([['necurs', 0.6], ['matsnu', 0.3], ['other', 0.1]]);
+    expect((com as any).families.reduce((sum: number, f: any) => sum + f.probability, 0)).toBeCloseTo(1, 5);
+  });
+
   it('refuses a model whose family output does not match the metadata', async () => {
     const broken: Scorer = { score: async (_c, n) => ({ scores: new Float32Array(n), logits: new Float32Array(n) }) };
     await expect(createClassifier({ metadata: withFamilies, scorer: broken }).classify(['a.com'])).rejects.toThrow(/family/);

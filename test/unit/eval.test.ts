@@ -264,6 +264,13 @@ describe('eval end to end with the committed ONNX model', () => {
     expect(renderReport(r)).toContain('## Family head');
   });
 
+  it('says in the card when families are re-ranked by the public suffix', () => {
+    const plain = renderModelCard(minimalResult(), metadata);
+    expect(plain).not.toContain('Family attribution: ');
+    const withPrior = renderModelCard(minimalResult(), { ...metadata, familySuffixPrior: { alpha: 1, suffixes: 2, counts: { [metadata.families![1]!]: { ws: 3, cn: 1 } } } });
+    expect(withPrior).toMatch(/Family attribution: the family head's P\(family \| DGA, label\) times P\(public suffix \| family\).*\(1 families, 2 suffixes, smoothing 1/);
+  });
+
   it('prints usage and exits 2 without --test (CLI)', async () => {
     const run = promisify(execFile);
     const err = await run(process.execPath, ['--import', 'tsx', 'scripts/eval.ts', '--out', 'x']).catch((e: { code: number; stderr: string }) => e);

@@ -45,6 +45,21 @@ describe('the family head, served by the committed model in workerd', () => {
     expect(families.reduce((sum, f) => sum + f.probability, 0)).toBeLessThanOrEqual(1 + 1e-6);
   });
 
+  it('weighs the public suffix into the family ranking (metadata familySuffixPrior), never into the score', async () => {
+    const res = await mf.dispatchFetch(`${BASE}/v1/classify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ domains: ['yynhbwtucfcvd.com', 'yynhbwtucfcvd.ru', 'yynhbwtucfcvd.example'], families: 3 }),
+    });
+    const [com, ru, unknown] = ((await res.json()) as any).results;
+    expect(com.score).toBe(ru.score);
+    expect(unknown.score).toBe(ru.score);
+    // one label, three suffixes: .com and .ru are used by different families in training, .example by none
+    const ranking = (r: any) => r.families.map((f: any) => `${f.name} ${f.probability.toFixed(3)}`).join(', ');
+    expect(ranking(com)).not.toBe(ranking(ru));
+    expect(ranking(unknown)).not.toBe(ranking(ru));
+  });
+
   it('takes families in a POST body too, and rejects a bad value with 400', async () => {
     const res = await mf.dispatchFetch(`${BASE}/v1/classify`, {
       method: 'POST',
