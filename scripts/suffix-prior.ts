@@ -4,8 +4,9 @@
  *
  *   npx tsx scripts/suffix-prior.ts --dataset runs/dataset [--metadata model/metadata.json] [--alpha 1]
  *
- * Reads only <dataset>/train.tsv (validation and test stay unseen). Re-run it after promoting a model
- * trained on another split; `--remove` takes the prior out again.
+ * Reads only <dataset>/train.tsv (validation and test stay unseen). train.ts writes the same prior for the
+ * names it trains on; this script adds it to metadata from older runs or with another --alpha, and
+ * `--remove` takes it out again.
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';

@@ -24,6 +24,8 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createEncoder, DEFAULT_VOCABULARY } from '../src/core/encode.js';
 import { parseModelMetadata, type ModelMetadata } from '../src/core/metadata.js';
+import { normalizeDomain } from '../src/core/normalize.js';
+import { buildFamilySuffixPrior, type FamilySuffixPrior } from '../src/core/suffix-prior.js';
 import { checkDataDir, createRng, lengthQuantile, loadDataset, readSplitFile, shuffleInPlace, type Example } from './lib/dataset.js';
 import { BENIGN_FAMILY, canonicalFamily, OTHER_FAMILY } from './lib/family-map.js';
 import { fileSaveHandler } from './lib/tfjs-files.js';
@@ -160,6 +162,19 @@ function num(values: Record<string, unknown>, name: string, check: (n: number) =
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Public suffixes per family among the training DGA names, for family attribution (scripts/suffix-prior.ts does the same for a split). */
+function familySuffixPriorOf(examples: readonly Example[], families: readonly string[]): FamilySuffixPrior {
+  const suffixOf = (name: string) => {
+    try {
+      return normalizeDomain(name).publicSuffix || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const { skipped: _skipped, ...prior } = buildFamilySuffixPrior(examples.filter((e) => e.label === 1), families, suffixOf);
+  return prior;
+}
 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
@@ -583,7 +598,7 @@ async function main(): Promise<void> {
       ...(cfg.scoreFrom === 'family' ? { scoreFrom: 'family' as const } : {}),
     },
     onnx: families ? { input: 'chars', score: 'score', logit: 'logit', family: 'family' } : { input: 'chars', score: 'score', logit: 'logit' },
-    ...(families ? { families } : {}),
+    ...(families ? { families, familySuffixPrior: familySuffixPriorOf(trainExamples, families) } : {}),
     training: {
       data: { ...dataSummary, truncatedByMaxLength: truncated, oversampled: over.added },
       samples: { train: train.n, validation: validation.n },

@@ -753,6 +753,10 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     expect(r1.stderr).toMatch(/family head, 4 classes: benign,conficker,tinba,other/);
     const meta1 = parseModelMetadata(JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')));
     expect(meta1.families).toEqual(['benign', 'conficker', 'tinba', 'other']);
+    // public suffixes per family from the training rows (family attribution, src/core/suffix-prior.ts)
+    expect(meta1.familySuffixPrior?.counts.conficker).toEqual({ ws: expect.any(Number) });
+    expect(Object.keys(meta1.familySuffixPrior!.counts).sort()).toEqual(['conficker', 'tinba']); // no "other" row in this training slice
+    expect(meta1.familySuffixPrior!.counts.tinba).toEqual({ com: 20 });
     expect(meta1.onnx).toEqual({ input: 'chars', score: 'score', logit: 'logit', family: 'family' });
     expect(meta1.training).toMatchObject({ epochs: 1 });
     expect(meta1.architecture.maskPadding).toBe(true); // the default: --padding mask
