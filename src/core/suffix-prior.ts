@@ -48,7 +48,8 @@ export function checkFamilySuffixPrior(value: unknown, families: readonly string
 }
 
 /**
- * Precomputes the weights: one row per suffix seen in training; any other suffix re-ranks nothing.
+ * The weights: one row per suffix seen in training (built when first asked for); any other suffix
+ * re-ranks nothing.
  * Rows are normalised to a maximum of 1 (only ratios between families matter, and it keeps float32 exact
  * enough). A family without counts gets the same weight for every suffix, i.e. no re-ranking.
  */
@@ -81,12 +82,20 @@ export function createSuffixWeights(prior: FamilySuffixPrior, families: readonly
     for (let i = 1; i < width; i++) out[i] = max > 0 ? (Number.isNaN(w[i]!) ? 1 : w[i]! / max) : 1;
     return out;
   };
+  // Rows are built on first use: a Worker's first request then pays for one suffix, not all of them
+  // (building every row took ~10 ms of a cold isolate's CPU).
   const rows = new Map<string, Float32Array>();
-  for (const suffix of seen) rows.set(suffix, row(suffix));
   // A suffix no training DGA used says nothing about the family (smoothing alone would favour the small
   // families): no re-ranking.
   const neutral = new Float32Array(width).fill(1);
-  return { weightsFor: (suffix) => rows.get(suffix) ?? neutral };
+  return {
+    weightsFor(suffix) {
+      if (!seen.has(suffix)) return neutral;
+      let w = rows.get(suffix);
+      if (!w) rows.set(suffix, (w = row(suffix)));
+      return w;
+    },
+  };
 }
 
 /**
