@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,5 +26,25 @@ describe('scripts/open-set.ts (open-set attribution, measured)', () => {
     expect((bad as { stderr: string }).stderr).toMatch(/--tau must list numbers in \[0, 1\)/);
     const missing = await run(process.execPath, [...SCRIPT, '--model', 'nope.onnx', '--metadata', 'model/metadata.json', '--test', 'x', '--holdout', 'y'], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
     expect((missing as { stderr: string }).stderr).toMatch(/--model nope.onnx: no such file/);
+  });
+});
+
+describe('scripts/suffix-prior-by-source.ts (the suffix prior across list sources)', () => {
+  it('prints one row per DGA source: head alone, prior from the other sources, served prior', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dga-bysource-'));
+    await mkdir(join(dir, 'benign'), { recursive: true });
+    await mkdir(join(dir, 'dga', 'feed_a'), { recursive: true });
+    await mkdir(join(dir, 'dga', 'feed_b'), { recursive: true });
+    await writeFile(join(dir, 'benign', 'top.txt'), 'google.com\nwikipedia.org\n');
+    await writeFile(join(dir, 'dga', 'feed_a', 'conficker.txt'), 'xjwqkzpvbn.ws\nqwmfhtkdpl.cc\nfhtkpqmzrw.ws\n');
+    await writeFile(join(dir, 'dga', 'feed_b', 'conficker.txt'), 'kdjfhgqwer.ws\npqowieuryt.cn\n');
+    await writeFile(join(dir, 'dga', 'feed_b', 'ramnit.txt'), 'yynhbwtucfcvd.com\n');
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/suffix-prior-by-source.ts', '--data', dir, '--per-file', '2'], { cwd: ROOT });
+    expect(stdout).toMatch(/^\| source \| names \| head alone \| prior from the other sources \| served prior \|/);
+    expect(stdout).toMatch(/\| feed_a \| 2 \| [\d.]+% \| [\d.]+% \| [\d.]+% \|/);
+    expect(stdout).toMatch(/\| feed_b \| 3 \| [\d.]+% \| [\d.]+% \| [\d.]+% \|/); // 2 of conficker, 1 of ramnit
+    const bad = await run(process.execPath, ['--import', 'tsx', 'scripts/suffix-prior-by-source.ts'], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 2 });
+    expect((bad as { stderr: string }).stderr).toMatch(/--data is required/);
   });
 });
