@@ -34,6 +34,15 @@ export function modelRoutes(): OpenAPIHono<AppEnv> {
         padding: metadata.padding,
         architecture: metadata.architecture,
         families: metadata.families,
+        ...(metadata.familySuffixPrior
+          ? {
+              familySuffixPrior: {
+                alpha: metadata.familySuffixPrior.alpha,
+                suffixes: metadata.familySuffixPrior.suffixes,
+                families: Object.keys(metadata.familySuffixPrior.counts).length,
+              },
+            }
+          : {}),
         training: metadata.training,
       },
       200,

@@ -15,6 +15,14 @@ export const ModelInfo = z
     padding: z.literal('pre'),
     architecture: z.record(z.string(), z.unknown()).openapi({ description: 'Layer sizes and options.' }),
     families: z.array(z.string()).optional().openapi({ description: 'Family-head classes ("benign" first), when the model has one.' }),
+    familySuffixPrior: z
+      .object({
+        alpha: z.number().openapi({ description: 'Additive smoothing per suffix.' }),
+        suffixes: z.number().int().openapi({ description: 'Distinct public suffixes among the training split’s DGA names.' }),
+        families: z.number().int().openapi({ description: 'Families with counts.' }),
+      })
+      .optional()
+      .openapi({ description: 'Present when family attribution weighs the public suffix (P(suffix | family) from the training split); the counts stay in the metadata.' }),
     training: z.record(z.string(), z.unknown()).openapi({ description: 'Summary of the training run (free form).' }),
   })
   .openapi('ModelInfo');

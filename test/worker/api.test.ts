@@ -71,6 +71,9 @@ describe('the Worker in workerd, with the committed model', () => {
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ id: 'dga-lstm', padding: 'pre', maxLength: expect.any(Number), threshold: expect.any(Number) });
     expect(res.json.vocabulary).toContain('abc');
+    // the suffix prior is summarised, not dumped (its counts stay in model/metadata.json)
+    expect(res.json.familySuffixPrior).toEqual({ alpha: 1, suffixes: expect.any(Number), families: expect.any(Number) });
+    expect(res.json.familySuffixPrior.suffixes).toBeGreaterThan(100);
   });
 
   it('reports health', async () => {
