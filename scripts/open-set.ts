@@ -10,10 +10,11 @@
  * Prints one line per tau. Nothing is served from this: it measures a rule (model/LEAVE-FAMILY-OUT.md).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isClassificationError } from '../src/core/classifier.js';
+import type { FamilyScore } from '../src/core/families.js';
 import { loadNodeClassifier } from '../src/runtime/node-model.js';
 import { parseFlags, requiredFlag, runScript, UsageError } from './lib/cli-flags.js';
 import { parseSplitTsv } from './lib/dataset.js';
+import { topFamilies } from './lib/top-family.js';
 
 const HELP = `Usage: npx tsx scripts/open-set.ts --model FILE --metadata FILE --test FILE --holdout FILE [--tau LIST]
 
@@ -23,11 +24,6 @@ const HELP = `Usage: npx tsx scripts/open-set.ts --model FILE --metadata FILE --
   --holdout FILE    split TSV of the held-out families                   (required)
   --tau LIST        comma-separated thresholds in [0, 1)                 (default: 0,0.3,0.4,0.5,0.6,0.7,0.8,0.9)
   -h, --help        show this help`;
-
-interface Top {
-  name: string;
-  probability: number;
-}
 
 async function main(): Promise<number | 'help'> {
   const values = parseFlags(process.argv.slice(2), {
@@ -49,20 +45,11 @@ async function main(): Promise<number | 'help'> {
   const dgaRows = (path: string) => parseSplitTsv(readFileSync(path, 'utf8'), path).filter((r) => r.label === 1);
   const seen = dgaRows(files.test);
   const unseen = dgaRows(files.holdout);
-  const top = async (names: string[]): Promise<(Top | null)[]> => {
-    const out: (Top | null)[] = [];
-    for (let i = 0; i < names.length; i += 2000) {
-      for (const r of await classifier.classify(names.slice(i, i + 2000), { families: 1 })) {
-        out.push(isClassificationError(r) || !r.families?.[0] ? null : r.families[0]);
-      }
-    }
-    return out;
-  };
-  const seenTop = await top(seen.map((r) => r.name));
-  const unseenTop = await top(unseen.map((r) => r.name));
+  const seenTop = await topFamilies(classifier, seen.map((r) => r.name));
+  const unseenTop = await topFamilies(classifier, unseen.map((r) => r.name));
   process.stdout.write(`${seen.length} DGA names of seen families, ${unseen.length} of held-out families (${[...new Set(unseen.map((r) => r.family))].join(', ')})\n`);
   for (const tau of taus) {
-    const pick = (t: Top | null) => (t === null ? null : t.probability < tau ? 'other' : t.name);
+    const pick = (t: FamilyScore | null) => (t === null ? null : t.probability < tau ? 'other' : t.name);
     let right = 0;
     seen.forEach((r, i) => {
       if (pick(seenTop[i]!) === (known.has(r.family) ? r.family : 'other')) right++;

@@ -11,13 +11,13 @@
 import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isClassificationError, type Classifier } from '../src/core/classifier.js';
-import { normalizeDomain } from '../src/core/normalize.js';
+import type { Classifier } from '../src/core/classifier.js';
 import { buildFamilySuffixPrior } from '../src/core/suffix-prior.js';
 import { DEFAULT_METADATA_PATH, loadNodeClassifier, readMetadata } from '../src/runtime/node-model.js';
 import { integerFlag, parseFlags, requiredFlag, runScript } from './lib/cli-flags.js';
 import { createRng, readDataDir, shuffleInPlace } from './lib/dataset.js';
 import { canonicalFamily } from './lib/family-map.js';
+import { topFamilies } from './lib/top-family.js';
 
 const HELP = `Usage: npx tsx scripts/suffix-prior-by-source.ts --data DIR [--per-file N] [--seed N]
 
@@ -61,13 +61,6 @@ async function main(): Promise<number | 'help'> {
     const source = file.split('/')[1]!;
     bySource.set(source, [...(bySource.get(source) ?? []), ...shuffleInPlace(rows, rng).slice(0, perFile)]);
   }
-  const suffixOf = (name: string) => {
-    try {
-      return normalizeDomain(name).publicSuffix || undefined;
-    } catch {
-      return undefined;
-    }
-  };
   const dir = await mkdtemp(join(tmpdir(), 'dga-prior-'));
   const withPrior = async (prior: unknown, name: string) => {
     const path = join(dir, name);
@@ -77,22 +70,15 @@ async function main(): Promise<number | 'help'> {
   const headAlone = await withPrior(undefined, 'head.json');
   const served = await loadNodeClassifier();
   const accuracy = async (classifier: Classifier, rows: Row[]) => {
-    let right = 0;
-    let n = 0;
-    for (let i = 0; i < rows.length; i += 2000) {
-      const results = await classifier.classify(rows.slice(i, i + 2000).map((r) => r.name), { families: 1 });
-      results.forEach((r, j) => {
-        if (isClassificationError(r) || !r.families?.[0]) return;
-        n++;
-        if (r.families[0].name === rows[i + j]!.family) right++;
-      });
-    }
+    const top = await topFamilies(classifier, rows.map((r) => r.name));
+    const n = top.filter((t) => t !== null).length;
+    const right = top.filter((t, i) => t?.name === rows[i]!.family).length;
     return `${((100 * right) / n).toFixed(1)}%`;
   };
   process.stdout.write('| source | names | head alone | prior from the other sources | served prior |\n|---|---:|---:|---:|---:|\n');
   for (const [source, rows] of bySource) {
     const others = [...bySource].filter(([s]) => s !== source).flatMap(([, r]) => r);
-    const { skipped: _skipped, ...prior } = buildFamilySuffixPrior(others, families, suffixOf);
+    const { prior } = buildFamilySuffixPrior(others, families);
     const loso = await withPrior(prior, `loso-${source}.json`);
     process.stdout.write(`| ${source} | ${rows.length} | ${await accuracy(headAlone, rows)} | ${await accuracy(loso, rows)} | ${await accuracy(served, rows)} |\n`);
   }

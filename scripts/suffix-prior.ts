@@ -12,7 +12,6 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseModelMetadata } from '../src/core/metadata.js';
-import { normalizeDomain } from '../src/core/normalize.js';
 import { buildFamilySuffixPrior } from '../src/core/suffix-prior.js';
 import { parseFlags, runScript, UsageError } from './lib/cli-flags.js';
 import { parseSplitTsv } from './lib/dataset.js';
@@ -50,14 +49,7 @@ async function main(): Promise<number | 'help'> {
     const path = join(values.dataset, 'train.tsv');
     if (!existsSync(path)) throw new UsageError(`--dataset ${values.dataset} has no train.tsv (a split directory from scripts/build-dataset.ts)`);
     const rows = parseSplitTsv(await readFile(path, 'utf8'), path).filter((r) => r.label === 1);
-    const suffixOf = (name: string) => {
-      try {
-        return normalizeDomain(name).publicSuffix || undefined;
-      } catch {
-        return undefined;
-      }
-    };
-    const { skipped, ...prior } = buildFamilySuffixPrior(rows, metadata.families, suffixOf, alpha);
+    const { prior, skipped } = buildFamilySuffixPrior(rows, metadata.families, alpha);
     raw.familySuffixPrior = prior;
     const pairs = Object.values(prior.counts).reduce((n, c) => n + Object.keys(c).length, 0);
     process.stderr.write(`suffix-prior: ${rows.length - skipped} DGA names of ${path}, ${Object.keys(prior.counts).length} families, ${prior.suffixes} suffixes, ${pairs} family/suffix pairs (${skipped} skipped)\n`);

@@ -24,8 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createEncoder, DEFAULT_VOCABULARY } from '../src/core/encode.js';
 import { parseModelMetadata, type ModelMetadata } from '../src/core/metadata.js';
-import { normalizeDomain } from '../src/core/normalize.js';
-import { buildFamilySuffixPrior, type FamilySuffixPrior } from '../src/core/suffix-prior.js';
+import { buildFamilySuffixPrior } from '../src/core/suffix-prior.js';
 import { checkDataDir, createRng, lengthQuantile, loadDataset, readSplitFile, shuffleInPlace, type Example } from './lib/dataset.js';
 import { BENIGN_FAMILY, canonicalFamily, OTHER_FAMILY } from './lib/family-map.js';
 import { fileSaveHandler } from './lib/tfjs-files.js';
@@ -163,19 +162,6 @@ function num(values: Record<string, unknown>, name: string, check: (n: number) =
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Public suffixes per family among the training DGA names, for family attribution (scripts/suffix-prior.ts does the same for a split). */
-function familySuffixPriorOf(examples: readonly Example[], families: readonly string[]): FamilySuffixPrior {
-  const suffixOf = (name: string) => {
-    try {
-      return normalizeDomain(name).publicSuffix || undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const { skipped: _skipped, ...prior } = buildFamilySuffixPrior(examples.filter((e) => e.label === 1), families, suffixOf);
-  return prior;
-}
-
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
@@ -257,19 +243,16 @@ function detectionFigures(examples: Example[], logits: Float32Array, thresholdLo
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const options = Object.fromEntries(
-    Object.entries(FLAGS).map(([k, s]) => [k, s.default !== undefined ? { type: s.type, default: s.default } : { type: s.type }]),
-  ) as ParseArgsConfig['options'];
-  let values: Record<string, unknown>;
+  // Parsed without defaults, to know which flags were given: a resumed run takes the rest from its checkpoint.
+  const options = Object.fromEntries(Object.entries(FLAGS).map(([k, s]) => [k, { type: s.type }])) as ParseArgsConfig['options'];
+  const defaults = Object.fromEntries(Object.entries(FLAGS).map(([k, s]) => [k, s.default])) as FlagValues;
   let explicit: FlagValues;
   try {
-    ({ values } = parseArgs({ args: process.argv.slice(2), options, strict: true, allowPositionals: false }));
-    // The same command line without defaults: which flags were given (a resumed run takes the rest from its checkpoint).
-    const bare = Object.fromEntries(Object.entries(FLAGS).map(([k, s]) => [k, { type: s.type }])) as ParseArgsConfig['options'];
-    explicit = parseArgs({ args: process.argv.slice(2), options: bare, strict: true, allowPositionals: false }).values as FlagValues;
+    explicit = parseArgs({ args: process.argv.slice(2), options, strict: true, allowPositionals: false }).values as FlagValues;
   } catch (err) {
     fail(`${(err as Error).message}\n\n${usage()}`);
   }
+  let values: Record<string, unknown> = { ...defaults, ...explicit };
   if (values.help) {
     process.stdout.write(`${usage()}\n`);
     return;
@@ -283,7 +266,6 @@ async function main(): Promise<void> {
       fail(`--resume: ${(err as Error).message}`);
     }
     if (info.flags && typeof info.flags === 'object') {
-      const defaults = Object.fromEntries(Object.entries(FLAGS).map(([k, s]) => [k, s.default])) as FlagValues;
       try {
         const merged = resumeFlags(info.flags as FlagValues, explicit, defaults);
         values = merged.values;
@@ -598,7 +580,7 @@ async function main(): Promise<void> {
       ...(cfg.scoreFrom === 'family' ? { scoreFrom: 'family' as const } : {}),
     },
     onnx: families ? { input: 'chars', score: 'score', logit: 'logit', family: 'family' } : { input: 'chars', score: 'score', logit: 'logit' },
-    ...(families ? { families, familySuffixPrior: familySuffixPriorOf(trainExamples, families) } : {}),
+    ...(families ? { families, familySuffixPrior: buildFamilySuffixPrior(trainExamples.filter((e) => e.label === 1), families).prior } : {}),
     training: {
       data: { ...dataSummary, truncatedByMaxLength: truncated, oversampled: over.added },
       samples: { train: train.n, validation: validation.n },

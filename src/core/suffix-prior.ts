@@ -11,6 +11,8 @@
  * distribution of benign names in a 2015 top list is not one to learn a decision from).
  */
 
+import { normalizeDomain } from './normalize.js';
+
 /** metadata.json `familySuffixPrior`: per-family counts of public suffixes among the training split's DGA names. */
 export interface FamilySuffixPrior {
   /** Additive smoothing per suffix (a family's unseen suffix still gets alpha / (n + alpha * suffixes)). */
@@ -69,18 +71,15 @@ export function createSuffixWeights(prior: FamilySuffixPrior, families: readonly
   });
   const vocabulary = Math.max(prior.suffixes, seen.size);
   const row = (suffix: string): Float32Array => {
-    const w = new Float64Array(width);
+    const p = new Float64Array(width);
     let max = 0;
     for (let i = 1; i < width; i++) {
-      const n = prior.counts[families[i]!]?.[suffix] ?? 0;
-      w[i] = hasCounts[i] ? (n + prior.alpha) / (totals[i]! + prior.alpha * vocabulary) : NaN;
-      if (w[i]! > max) max = w[i]!;
+      if (!hasCounts[i]) continue;
+      p[i] = ((prior.counts[families[i]!]![suffix] ?? 0) + prior.alpha) / (totals[i]! + prior.alpha * vocabulary);
+      max = Math.max(max, p[i]!);
     }
-    const out = new Float32Array(width);
-    out[0] = 1;
-    // Families without counts: the largest weight of the row, so they neither gain nor lose against the best match.
-    for (let i = 1; i < width; i++) out[i] = max > 0 ? (Number.isNaN(w[i]!) ? 1 : w[i]! / max) : 1;
-    return out;
+    // Benign, and families without counts, get the row's largest weight: they neither gain nor lose against the best match.
+    return Float32Array.from(p, (v, i) => (i > 0 && hasCounts[i] ? v / max : 1));
   };
   // Rows are built on first use: a Worker's first request then pays for one suffix, not all of them
   // (building every row took ~10 ms of a cold isolate's CPU).
@@ -98,17 +97,25 @@ export function createSuffixWeights(prior: FamilySuffixPrior, families: readonly
   };
 }
 
+/** The public suffix the classifier weighs for a name (normalize.ts), or undefined when the name does not normalise. */
+export function publicSuffixOf(name: string): string | undefined {
+  try {
+    return normalizeDomain(name).publicSuffix || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Counts public suffixes per family over labelled DGA names (the training split: never validation or
  * test). Families the model does not list are counted as "other" when it has that class; names that do not
- * normalise are skipped.
+ * normalise are skipped (and counted).
  */
 export function buildFamilySuffixPrior(
   rows: Iterable<{ name: string; family: string }>,
   families: readonly string[],
-  suffixOf: (name: string) => string | undefined,
   alpha = 1,
-): FamilySuffixPrior & { skipped: number } {
+): { prior: FamilySuffixPrior; skipped: number } {
   const known = new Set(families.slice(1));
   const fallback = known.has('other') ? 'other' : undefined;
   const counts: Record<string, Record<string, number>> = {};
@@ -116,7 +123,7 @@ export function buildFamilySuffixPrior(
   let skipped = 0;
   for (const { name, family } of rows) {
     const target = known.has(family) ? family : fallback;
-    const suffix = suffixOf(name);
+    const suffix = publicSuffixOf(name);
     if (!target || !suffix) {
       skipped++;
       continue;
@@ -132,5 +139,5 @@ export function buildFamilySuffixPrior(
     if (!bySuffix) continue;
     ordered[family] = Object.fromEntries(Object.entries(bySuffix).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
   }
-  return { alpha, suffixes: suffixes.size, counts: ordered, skipped };
+  return { prior: { alpha, suffixes: suffixes.size, counts: ordered }, skipped };
 }

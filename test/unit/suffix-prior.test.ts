@@ -5,19 +5,10 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseModelMetadata } from '../../src/core/metadata.js';
-import { normalizeDomain } from '../../src/core/normalize.js';
 import { buildFamilySuffixPrior, checkFamilySuffixPrior, createSuffixWeights } from '../../src/core/suffix-prior.js';
 import { testMetadata } from '../fixtures/metadata.js';
 
 const FAMILIES = ['benign', 'conficker', 'ramnit', 'necurs', 'other'];
-const suffixOf = (name: string) => {
-  try {
-    return normalizeDomain(name).publicSuffix || undefined;
-  } catch {
-    return undefined;
-  }
-};
-
 describe('buildFamilySuffixPrior', () => {
   it('counts public suffixes per family; unknown families count as "other"; bad names are skipped', () => {
     const rows = [
@@ -28,8 +19,8 @@ describe('buildFamilySuffixPrior', () => {
       { name: 'zzzz.co.uk', family: 'tinyfamily' },
       { name: 'bad_name.com', family: 'ramnit' },
     ];
-    const prior = buildFamilySuffixPrior(rows, FAMILIES, suffixOf, 0.5);
-    expect(prior).toEqual({
+    const { prior, skipped } = buildFamilySuffixPrior(rows, FAMILIES, 0.5);
+    expect({ ...prior, skipped }).toEqual({
       alpha: 0.5,
       suffixes: 4,
       counts: { conficker: { ws: 2, cn: 1 }, ramnit: { com: 1 }, other: { 'co.uk': 1 } },
