@@ -22,6 +22,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClassifier, isClassificationError, type Classifier } from '../src/core/classifier.js';
 import type { ModelMetadata } from '../src/core/metadata.js';
+import { openSetFamily } from '../src/core/open-set.js';
 import type { Scorer } from '../src/core/scorer.js';
 import { loadNodeClassifier, readMetadata } from '../src/runtime/node-model.js';
 import { integerFlag, parseFlags, requiredFlag, runScript, UsageError } from './lib/cli-flags.js';
@@ -41,6 +42,7 @@ import {
   type EvalResult,
   type FamilyDetection,
   type FamilyHeadResult,
+  type OpenSetFigures,
   type FileCounts,
   type FprPoint,
   type HoldoutResult,
@@ -116,6 +118,8 @@ export interface ScoredName extends LabelledName {
   logit: number;
   /** Predicted family (argmax over malware classes, or the classifier's), null if the model has no family head. */
   predictedFamily: string | null;
+  /** The probability of predictedFamily (for the open-set cut-off), when known. */
+  predictedProbability?: number;
   /** Where predictedFamily came from: the top-1 of the head's ranked families, or the family of a DGA call. */
   familySource?: 'probabilities' | 'classifier';
   source: string;
@@ -208,6 +212,7 @@ export async function scoreRecords(
         score: outcome.score,
         logit: typeof outcome.logit === 'number' ? outcome.logit : NaN,
         predictedFamily: top?.name ?? outcome.family?.name ?? null,
+        ...(top ? { predictedProbability: top.probability } : {}),
         ...(top ? { familySource: 'probabilities' as const } : outcome.family ? { familySource: 'classifier' as const } : {}),
         source,
       });
@@ -294,6 +299,14 @@ function familyHead(test: ScoredName[], metadata: ModelMetadata, minSupport: num
     return hasOther ? 'other' : n.family;
   });
   const preds = dga.map((n) => n.predictedFamily ?? '(none)');
+  // The answer as served: below the metadata's open-set cut-off the API says "other" (src/core/open-set.ts).
+  const minProbability = metadata.familyOpenSet?.minProbability ?? 0;
+  let openSet: OpenSetFigures | undefined;
+  if (minProbability > 0 && dga.every((n) => n.predictedProbability !== undefined)) {
+    const served = dga.map((n, i) => (n.predictedFamily === null ? preds[i]! : openSetFamily({ name: n.predictedFamily, probability: n.predictedProbability! }, minProbability).name));
+    const changed = served.filter((p, i) => p !== preds[i]).length;
+    openSet = { minProbability, toOther: changed / dga.length, report: multiclassReport(truth, served, minSupport) };
+  }
   return {
     available: true,
     source: dga.some((n) => n.familySource === 'probabilities') ? 'probabilities' : 'classifier',
@@ -303,6 +316,7 @@ function familyHead(test: ScoredName[], metadata: ModelMetadata, minSupport: num
     mappedToOther: hasOther ? mappedToOther : {},
     unpredicted: dga.length - predicted,
     report: multiclassReport(truth, preds, minSupport),
+    ...(openSet ? { openSet } : {}),
     confusion: confusionMatrix(truth, preds, topK, hasOther ? ['other'] : []),
   };
 }

@@ -24,7 +24,9 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createEncoder, DEFAULT_VOCABULARY } from '../src/core/encode.js';
 import { parseModelMetadata, type ModelMetadata } from '../src/core/metadata.js';
+import type { FamilyOpenSet } from '../src/core/open-set.js';
 import { buildFamilySuffixPrior } from '../src/core/suffix-prior.js';
+import { chooseOpenSetOnValidation } from './lib/open-set-choice.js';
 import { checkDataDir, createRng, lengthQuantile, loadDataset, readSplitFile, shuffleInPlace, type Example } from './lib/dataset.js';
 import { BENIGN_FAMILY, canonicalFamily, OTHER_FAMILY } from './lib/family-map.js';
 import { fileSaveHandler } from './lib/tfjs-files.js';
@@ -82,7 +84,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'keep-epochs': { type: 'boolean', help: 'keep every epoch\'s weights in <out>/checkpoint/epoch-NNN/tfjs (default: only the newest epoch is kept), e.g. for scripts/average-weights.ts' },
   'init-from': {
     type: 'string',
-    help: 'start a new run (fresh optimizer and early stopping) from the weights of a saved tfjs model directory (e.g. model/tfjs) of the same sizes; it may differ in --padding',
+    help: 'start a new run (fresh optimizer and early stopping) from the weights of a saved tfjs model directory (e.g. model/tfjs) of the same sizes; it may differ in --padding, and in --units if this run has the wider LSTM (the new units start silent: the run starts from that model\'s function)',
   },
   padding: {
     type: 'string',
@@ -107,6 +109,11 @@ const FLAGS: Record<string, FlagSpec> = {
   sample: { type: 'string', default: '0', help: 'maximum examples in total after the cap, for quick runs (0 = all)' },
   'val-fraction': { type: 'string', default: '0.1', help: 'fraction of scored labels held out for validation' },
   'threshold-fpr': { type: 'string', default: '0.001', help: 'pick the threshold at this false-positive rate on validation benign names' },
+  'open-set-budget': {
+    type: 'string',
+    default: '0.02',
+    help: 'family head: pick the open-set cut-off (a DGA name whose top family is below it is called "other", src/core/open-set.ts) as the largest that costs at most this share of the validation DGA names\' attribution; written to metadata familyOpenSet',
+  },
   id: { type: 'string', default: 'dga-lstm', help: 'model id in metadata.json' },
   version: { type: 'string', default: today(), help: 'model version in metadata.json' },
   'quantization-aware': {
@@ -309,6 +316,7 @@ async function main(): Promise<void> {
     sample: num(values, 'sample', (n) => int(n) && n >= 0, 'a non-negative integer'),
     valFraction: num(values, 'val-fraction', (n) => n > 0 && n < 1, 'in (0, 1)'),
     thresholdFpr: num(values, 'threshold-fpr', (n) => n > 0 && n < 1, 'in (0, 1)'),
+    openSetBudget: num(values, 'open-set-budget', (n) => n >= 0 && n < 1, 'in [0, 1)'),
     id: values.id as string,
     version: values.version as string,
     backend: values.backend as string,
@@ -513,7 +521,7 @@ async function main(): Promise<void> {
 
   log('train: scoring validation set');
   if (cfg.scoreFrom === 'family') log('train: the DGA score comes from the family head (log P(malware) - log P(benign))');
-  const pv = predictAll(model, validation, { scoreFrom: cfg.scoreFrom });
+  const pv = predictAll(model, validation, { scoreFrom: cfg.scoreFrom, familyProbabilities: Boolean(families) });
   const labels = validation.y;
   const auc = rocAuc(pv.logits, labels);
   const byScore = thresholdAtFpr(pv.scores, labels, cfg.thresholdFpr, 1);
@@ -527,6 +535,16 @@ async function main(): Promise<void> {
     log(
       `train: family head (val): accuracy ${familyFigures.accuracy.toFixed(4)}, DGA-only accuracy ${familyFigures.dgaAccuracy.toFixed(4)}, ` +
         `macro-F1 ${familyFigures.macroF1.toFixed(4)} over ${familyFigures.macroClasses} classes with >= 20 samples`,
+    );
+  }
+  const familySuffixPrior = families ? buildFamilySuffixPrior(trainExamples.filter((e) => e.label === 1), families).prior : undefined;
+  let familyOpenSet: FamilyOpenSet | undefined;
+  if (families && pv.familyProbabilities) {
+    familyOpenSet = chooseOpenSetOnValidation(valExamples, pv.familyProbabilities, families, familySuffixPrior, cfg.openSetBudget);
+    const v = familyOpenSet.validation;
+    log(
+      `train: open-set cut-off ${familyOpenSet.minProbability} (budget ${cfg.openSetBudget}: validation attribution ` +
+        `${(100 * v.attributedAtZero).toFixed(1)}% -> ${(100 * v.attributedAtMin).toFixed(1)}% of ${v.names} DGA names)`,
     );
   }
   log(
@@ -580,7 +598,7 @@ async function main(): Promise<void> {
       ...(cfg.scoreFrom === 'family' ? { scoreFrom: 'family' as const } : {}),
     },
     onnx: families ? { input: 'chars', score: 'score', logit: 'logit', family: 'family' } : { input: 'chars', score: 'score', logit: 'logit' },
-    ...(families ? { families, familySuffixPrior: buildFamilySuffixPrior(trainExamples.filter((e) => e.label === 1), families).prior } : {}),
+    ...(families ? { families, familySuffixPrior, familyOpenSet } : {}),
     training: {
       data: { ...dataSummary, truncatedByMaxLength: truncated, oversampled: over.added },
       samples: { train: train.n, validation: validation.n },

@@ -19,6 +19,11 @@ export interface AppConfig {
   maxBodyBytes: number;
   /** Overrides the model's threshold when set. DGA_THRESHOLD, 0..1. */
   threshold: number | undefined;
+  /**
+   * Overrides the model's open-set cut-off when set: a DGA name whose top family is below it gets family
+   * "other" (src/core/open-set.ts). FAMILY_MIN_PROBABILITY, [0, 1); 0 = always the top known family.
+   */
+  familyMinProbability: number | undefined;
   /** Scored labels remembered per isolate (0 = off). LRU_SIZE, default 10,000. */
   lruSize: number;
   /**
@@ -53,6 +58,7 @@ export interface ConfigVars {
   MAX_BATCH?: string;
   MAX_BODY_BYTES?: string;
   DGA_THRESHOLD?: string;
+  FAMILY_MIN_PROBABILITY?: string;
   LRU_SIZE?: string;
   MODEL_PRECISION?: string;
   CACHE_TTL_SECONDS?: string;
@@ -134,11 +140,19 @@ export function parseConfig(vars: ConfigVars): AppConfig {
       throw new DgaEdgeError('internal_error', `configuration: DGA_THRESHOLD=${vars.DGA_THRESHOLD} must be in 0..1`, 500);
     }
   }
+  let familyMinProbability: number | undefined;
+  if (vars.FAMILY_MIN_PROBABILITY !== undefined && vars.FAMILY_MIN_PROBABILITY !== '') {
+    familyMinProbability = Number(vars.FAMILY_MIN_PROBABILITY);
+    if (!(familyMinProbability >= 0 && familyMinProbability < 1)) {
+      throw new DgaEdgeError('internal_error', `configuration: FAMILY_MIN_PROBABILITY=${vars.FAMILY_MIN_PROBABILITY} must be in [0, 1)`, 500);
+    }
+  }
   return {
     modelPrecision: parseModelPrecision(vars.MODEL_PRECISION),
     maxBatch: integer('MAX_BATCH', vars.MAX_BATCH, 1000, 1, 100_000),
     maxBodyBytes: integer('MAX_BODY_BYTES', vars.MAX_BODY_BYTES, 512 * 1024, 1024, 100 * 1024 * 1024),
     threshold,
+    familyMinProbability,
     lruSize: integer('LRU_SIZE', vars.LRU_SIZE, 10_000, 0, 1_000_000),
     cacheTtlSeconds: integer('CACHE_TTL_SECONDS', vars.CACHE_TTL_SECONDS, 0, 0, 31_536_000),
     auth: parseAuth(vars.AUTH),

@@ -33,7 +33,7 @@ let sessionsCreated = 0;
 let sessionId: string | undefined;
 let requestSeen = false;
 let createdAtStartup = false;
-const classifiers = new Map<number | undefined, Classifier>();
+const classifiers = new Map<string, Classifier>();
 
 /**
  * This isolate's one ORT session, run once after creation so that V8 compiles the wasm functions the model
@@ -75,21 +75,23 @@ void model.get({ startup: true }).catch(() => undefined);
 
 /**
  * This isolate's classifier for a given configuration: one ORT session shared by all of them (the
- * deployment's threshold only changes the verdict, not the model run).
+ * deployment's threshold and open-set cut-off only change the verdict, not the model run).
  */
 export async function workerClassifier(config: AppConfig): Promise<Classifier> {
   requestSeen = true;
   const { metadata, scorer } = await model.get();
-  let classifier = classifiers.get(config.threshold);
+  const key = `${config.threshold}/${config.familyMinProbability}`;
+  let classifier = classifiers.get(key);
   if (!classifier) {
     classifier = createClassifier({
       metadata,
       scorer,
       threshold: config.threshold,
+      familyMinProbability: config.familyMinProbability,
       cacheSize: config.lruSize,
       variant: precision,
     });
-    classifiers.set(config.threshold, classifier);
+    classifiers.set(key, classifier);
   }
   return classifier;
 }

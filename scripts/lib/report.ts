@@ -68,7 +68,16 @@ export type FamilyHeadResult =
       unpredicted: number;
       report: MulticlassReport;
       confusion: ConfusionMatrix;
+      /** The same with the metadata's open-set cut-off applied, as the API answers (familyOpenSet). */
+      openSet?: OpenSetFigures;
     };
+
+export interface OpenSetFigures {
+  minProbability: number;
+  /** Share of DGA test names the cut-off turned into "other". */
+  toOther: number;
+  report: MulticlassReport;
+}
 
 export interface HoldoutResult {
   file: string;
@@ -221,6 +230,14 @@ function familyHeadSection(f: FamilyHeadResult): string {
       `for the ${int(f.samples)} DGA test names. Averages over the ${rep.evaluated.length} families with >= ${f.minSupport} test names: ` +
       `**micro-F1 ${fix(rep.micro.f1, 4)}**, **macro-F1 ${fix(rep.macro.f1, 4)}** (accuracy over all DGA names ${pct(rep.accuracy, 1)}).`,
   ];
+  if (f.openSet) {
+    const o = f.openSet;
+    parts.push(
+      `As served, with the open-set cut-off (metadata familyOpenSet: a top family below ${fix(o.minProbability, 2)} is reported as "other"): ` +
+        `${pct(o.toOther, 1)} of the DGA test names become "other"; **micro-F1 ${fix(o.report.micro.f1, 4)}**, **macro-F1 ${fix(o.report.macro.f1, 4)}** ` +
+        `(accuracy ${pct(o.report.accuracy, 1)}). The figures below are the head's ranking without it.`,
+    );
+  }
   const mapped = Object.entries(f.mappedToOther);
   if (mapped.length) {
     parts.push(`Test families the head has no class for, scored as "other": ${mapped.map(([k, v]) => `${k} (${int(v)})`).join(', ')}.`);

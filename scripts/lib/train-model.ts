@@ -7,6 +7,7 @@ import { createRng as makeRng } from './dataset.js';
 import { FakeQuantizer, snapModelToInt8Grid } from './fake-quantize.js';
 import { familyHeadLogit, type ScoreFrom } from './family-score.js';
 import { fileLoadHandler, fileSaveHandler } from './tfjs-files.js';
+import { lstmUnits, namedWeights, widenLstmWeights } from './widen-lstm.js';
 
 /**
  * The Woodbridge et al. (2016) character-level LSTM classifier and its training loop, free of CLI
@@ -798,8 +799,20 @@ export function loadLayersModelDir(dir: string): Promise<tf.LayersModel> {
 /**
  * Copies every weight of `from` into `to`, which must have the same weights (names and shapes) in the same
  * order: a warm start across topology options that hold no weights (masking, input width, dropout rate).
+ * A `to` with more LSTM units is widened from `from` and starts from its function (scripts/lib/widen-lstm.ts).
  */
 export function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
+  const source = namedWeights(from);
+  const target = namedWeights(to);
+  const [u, w] = [lstmUnits(source), lstmUnits(target)];
+  if (u !== undefined && w !== undefined && w > u) {
+    // A wider LSTM starts from the narrower model's function (scripts/lib/widen-lstm.ts).
+    const widened = widenLstmWeights(source, target);
+    const tensors = widened.map((x) => tf.tensor(x.values, x.shape));
+    to.setWeights(tensors);
+    tf.dispose(tensors);
+    return;
+  }
   // A --bigrams model warm-started from one without bigrams keeps its zero-initialised bigram table: the
   // sum of the embeddings is then the starting model's, so training starts from that model's function.
   const added = (m: tf.LayersModel) => m.layers.some((l) => l.name === BIGRAM_EMBEDDING) && !from.layers.some((l) => l.name === BIGRAM_EMBEDDING);

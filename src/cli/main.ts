@@ -18,6 +18,9 @@ Options:
   --model PATH       another ONNX model file (overrides --precision)
   --metadata PATH    model metadata (default: ${DEFAULT_METADATA_PATH})
   --threshold X      score at or above which "dga" is true (default: the model's)
+  --family-min-probability X
+                     top-family probability below which "family" is "other" (default: the
+                     model's open-set cut-off; 0 = always the top known family)
   --families K       add the top-K families of every name (models with a family head)
   --batch N          names per model call (default: 2048)
   -h, --help         this text
@@ -56,6 +59,7 @@ export async function main(argv: string[], io = { stdin: process.stdin, stdout: 
         precision: { type: 'string', default: 'int8' },
         metadata: { type: 'string' },
         threshold: { type: 'string' },
+        'family-min-probability': { type: 'string' },
         batch: { type: 'string', default: '2048' },
         families: { type: 'string', default: '0' },
         help: { type: 'boolean', short: 'h' },
@@ -98,6 +102,14 @@ export async function main(argv: string[], io = { stdin: process.stdin, stdout: 
       return 2;
     }
   }
+  let familyMinProbability: number | undefined;
+  if (values['family-min-probability'] !== undefined) {
+    familyMinProbability = Number(values['family-min-probability']);
+    if (!(familyMinProbability >= 0 && familyMinProbability < 1)) {
+      io.stderr.write(`dga-edge: --family-min-probability must be a number in [0, 1), got "${values['family-min-probability']}"\n`);
+      return 2;
+    }
+  }
   if (file !== undefined && file !== '-') {
     try {
       await access(file);
@@ -109,7 +121,7 @@ export async function main(argv: string[], io = { stdin: process.stdin, stdout: 
 
   let classifier: Classifier;
   try {
-    classifier = await loadNodeClassifier({ precision, modelPath: values.model, metadataPath: values.metadata, threshold });
+    classifier = await loadNodeClassifier({ precision, modelPath: values.model, metadataPath: values.metadata, threshold, familyMinProbability });
   } catch (error) {
     io.stderr.write(`dga-edge: cannot load the model: ${(error as Error).message}\n`);
     return 1;

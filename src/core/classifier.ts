@@ -2,6 +2,7 @@ import { echoableValue } from './describe-value.js';
 import { createEncoder } from './encode.js';
 import { DgaEdgeError } from './errors.js';
 import { topFamilies, type FamilyScore } from './families.js';
+import { openSetFamily, type ReportedFamily } from './open-set.js';
 import { createSuffixWeights } from './suffix-prior.js';
 import { planChunks } from './chunk-plan.js';
 import { LruCache } from './lru-cache.js';
@@ -26,8 +27,11 @@ export interface Classification {
   unscored?: 'non_latin_label';
   /** score >= threshold. */
   dga: boolean;
-  /** Most likely family (P(family | DGA)), present when `dga` is true and the model has a family head. */
-  family?: FamilyScore;
+  /**
+   * Most likely family (P(family | DGA)), present when `dga` is true and the model has a family head; "other"
+   * with `nearest` when no known family reaches the open-set cut-off (src/core/open-set.ts).
+   */
+  family?: ReportedFamily;
   /** Top-k families, when asked for (`families: k`) and the model has a family head. */
   families?: FamilyScore[];
   /** The model's logit, when asked for (`logit: true`); ranks names where probabilities saturate near 1. */
@@ -70,6 +74,8 @@ export interface Classifier {
   readonly metadata: ModelMetadata;
   /** The threshold in force (the metadata's, unless the deployment overrides it). */
   readonly threshold: number;
+  /** Top-family probability below which `family` is "other" (src/core/open-set.ts); 0 = off. */
+  readonly familyMinProbability: number;
   /** Which export of the model runs (e.g. "int8", "float"), for /v1/model. */
   readonly variant: string | undefined;
   /** Family-head classes (index 0 "benign"), or undefined for a binary-only model. */
@@ -83,6 +89,8 @@ export interface ClassifierOptions {
   scorer: Scorer;
   /** Overrides metadata.threshold (deployment setting DGA_THRESHOLD). */
   threshold?: number;
+  /** Overrides metadata.familyOpenSet.minProbability (FAMILY_MIN_PROBABILITY); 0 turns "other" by rule off. */
+  familyMinProbability?: number;
   /** Names per model call at most; bounds the input tensor's memory. Default 1024. */
   chunkSize?: number;
   /** Scored labels remembered per classifier (per isolate in the Worker); 0 disables. Default 10,000. */
@@ -107,6 +115,8 @@ export function createClassifier(options: ClassifierOptions): Classifier {
   const { metadata, scorer, chunkSize = 1024, cacheSize = 10_000 } = options;
   const threshold = options.threshold ?? metadata.threshold;
   if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`threshold must be in 0..1, got ${threshold}`);
+  const familyMinProbability = options.familyMinProbability ?? metadata.familyOpenSet?.minProbability ?? 0;
+  if (!(familyMinProbability >= 0 && familyMinProbability < 1)) throw new RangeError(`familyMinProbability must be in [0, 1), got ${familyMinProbability}`);
   if (!(Number.isInteger(chunkSize) && chunkSize >= 1)) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
   const encoder = createEncoder(metadata);
   // A padding-folded model takes each call pre-padded only to its own longest label; an older one needs
@@ -163,6 +173,7 @@ export function createClassifier(options: ClassifierOptions): Classifier {
     model,
     metadata,
     threshold,
+    familyMinProbability,
     variant: options.variant,
     familyNames,
     async classify(domains, options = {}) {
@@ -192,7 +203,8 @@ export function createClassifier(options: ClassifierOptions): Classifier {
         const result: Classification = { domain: item.input, name: item.name, scored: item.scored, score: label.score, dga };
         if (familyNames && label.families) {
           const ranked = topFamilies(familyNames, label.families, 0, Math.max(k, 1), suffixWeights?.weightsFor(item.publicSuffix));
-          if (dga) result.family = ranked[0];
+          // The top-k list stays the head's ranking; only the single answer may be "other" (open set).
+          if (dga) result.family = openSetFamily(ranked[0]!, familyMinProbability);
           if (k > 0) result.families = ranked;
         }
         if (options.logit) result.logit = label.logit;

@@ -1,3 +1,4 @@
+import type { FamilyOpenSet } from './open-set.js';
 import { checkFamilySuffixPrior, type FamilySuffixPrior } from './suffix-prior.js';
 
 /**
@@ -60,6 +61,11 @@ export interface ModelMetadata {
    * head's answer by the name's suffix (src/core/suffix-prior.ts). Never changes the score.
    */
   familySuffixPrior?: FamilySuffixPrior;
+  /**
+   * Open-set attribution (src/core/open-set.ts, chosen by scripts/open-set.ts on validation): a DGA name whose
+   * top family is below `minProbability` gets family "other". Never changes the score or `families`.
+   */
+  familyOpenSet?: FamilyOpenSet;
   /** Free-form summary of the training run (data counts, epochs, seed, wall time, validation figures). */
   training: Record<string, unknown>;
 }
@@ -111,6 +117,13 @@ export function parseModelMetadata(value: unknown): ModelMetadata {
       checkFamilySuffixPrior(m.familySuffixPrior, m.families as string[] | undefined);
     } catch (error) {
       throw new TypeError(`model metadata: ${(error as Error).message}`);
+    }
+  }
+  if (m.familyOpenSet !== undefined) {
+    const open = m.familyOpenSet as Record<string, unknown> | null;
+    if (m.families === undefined) throw new TypeError('model metadata: "familyOpenSet" needs a family head ("families")');
+    if (typeof open !== 'object' || open === null || typeof open.minProbability !== 'number' || !(open.minProbability >= 0 && open.minProbability < 1)) {
+      throw new TypeError('model metadata: "familyOpenSet.minProbability" must be a number in [0, 1)');
     }
   }
   return value as ModelMetadata;

@@ -46,6 +46,7 @@ meter { width: 8rem; height: 1rem; }
 td.item-error { color: var(--dga); }
 ul.families { list-style: none; margin: 0; padding: 0; }
 ul.families.if-dga { color: var(--muted); }
+p.family-other { margin: 0; font-weight: 600; }
 .grid { display: grid; gap: 1.5rem; grid-template-columns: repeat(auto-fit, minmax(22rem, 1fr)); align-items: start; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0; }
 dl.facts dt { color: var(--muted); }

@@ -101,7 +101,11 @@ export const TRY_IT_SCRIPT = String.raw`
     row.appendChild(verdictCell);
 
     var familyCell = el('td');
-    var list = item.families || (item.family ? [item.family] : []);
+    // "other": no known family reached the model's open-set cut-off; the list below is the head's ranking.
+    if (item.family && item.family.nearest) {
+      familyCell.appendChild(el('p', 'family-other', 'other (unknown family?) ' + percent(item.family.probability)));
+    }
+    var list = item.families || (item.family && !item.family.nearest ? [item.family] : item.family ? [item.family.nearest] : []);
     if (list.length) {
       var ul = el('ul', item.dga ? 'families' : 'families if-dga');
       list.forEach(function (f) { ul.appendChild(el('li', '', f.name + ' ' + percent(f.probability))); });

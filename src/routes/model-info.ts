@@ -20,7 +20,7 @@ export const modelRoute = createRoute({
 export function modelRoutes(): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(modelRoute, (c) => {
-    const { metadata, threshold, variant } = c.var.classifier;
+    const { metadata, threshold, familyMinProbability, variant } = c.var.classifier;
     return c.json(
       {
         id: metadata.id,
@@ -43,6 +43,8 @@ export function modelRoutes(): OpenAPIHono<AppEnv> {
               },
             }
           : {}),
+        ...(metadata.families ? { familyMinProbability } : {}),
+        ...(metadata.familyOpenSet ? { familyOpenSet: metadata.familyOpenSet } : {}),
         training: metadata.training,
       },
       200,

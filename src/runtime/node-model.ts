@@ -29,6 +29,8 @@ export interface NodeClassifierOptions {
   modelPath?: string;
   metadataPath?: string;
   threshold?: number;
+  /** Overrides the metadata's open-set cut-off (src/core/open-set.ts); 0 = off. */
+  familyMinProbability?: number;
 }
 
 /** Reads and checks a metadata.json file. */
@@ -50,5 +52,5 @@ export async function loadNodeClassifier(options: NodeClassifierOptions = {}): P
     ...scorerOptionsFrom(metadata),
   });
   const variant = options.modelPath ? undefined : (options.precision ?? 'int8');
-  return createClassifier({ metadata, scorer, threshold: options.threshold, variant });
+  return createClassifier({ metadata, scorer, threshold: options.threshold, familyMinProbability: options.familyMinProbability, variant });
 }

@@ -81,6 +81,14 @@ export const FamilyScore = z
   })
   .openapi('FamilyScore');
 
+/** The family reported for a DGA name: a known family, or "other" with the family it was nearest to. */
+export const ReportedFamily = FamilyScore.extend({
+  nearest: FamilyScore.optional().openapi({
+    description:
+      'Present when the name was called `other` because no known family reached the open-set cut-off (`familyMinProbability` in GET /v1/model): the closest known family. `probability` of `other` is then 1 - its probability.',
+  }),
+}).openapi('ReportedFamily');
+
 /** One classified name. */
 export const Classification = z
   .object({
@@ -99,12 +107,12 @@ export const Classification = z
     }),
     // `family` and `families` are described on Classification itself: a description here would land on
     // the shared FamilyScore component.
-    family: FamilyScore.optional(),
+    family: ReportedFamily.optional(),
     families: z.array(FamilyScore).optional(),
   })
   .openapi('Classification', {
     description:
-      'One classified name. `family` (most likely family) is present when `dga` is true and the model has a family head; `families` (top-K) when `families=K` was asked for.',
+      'One classified name. `family` (most likely family) is present when `dga` is true and the model has a family head: a known family, or `other` (with `nearest`) when none is likely enough, as for families the model never saw; `families` (top-K, the head\'s own ranking of known families) when `families=K` was asked for.',
   });
 
 /** A batch item that could not be classified; the rest of the batch is still answered. */

@@ -23,6 +23,21 @@ export const ModelInfo = z
       })
       .optional()
       .openapi({ description: 'Present when family attribution weighs the public suffix (P(suffix | family) from the training split); the counts stay in the metadata.' }),
+    familyMinProbability: z.number().min(0).max(1).optional().openapi({
+      description: 'Open-set cut-off in force (FAMILY_MIN_PROBABILITY, else the model’s): a DGA name whose top family is below it gets family `other` with `nearest`. 0 = off.',
+    }),
+    familyOpenSet: z
+      .object({
+        minProbability: z.number().openapi({ description: 'The cut-off the model shipped with.' }),
+        budget: z.number().openapi({ description: 'Share of seen-family attribution on validation the cut-off was allowed to cost.' }),
+        validation: z.object({
+          names: z.number().int(),
+          attributedAtZero: z.number().openapi({ description: 'Validation DGA names attributed right without the cut-off.' }),
+          attributedAtMin: z.number().openapi({ description: 'The same with it.' }),
+        }),
+      })
+      .optional()
+      .openapi({ description: 'How the model’s open-set cut-off was chosen (scripts/open-set.ts), when it has one.' }),
     training: z.record(z.string(), z.unknown()).openapi({ description: 'Summary of the training run (free form).' }),
   })
   .openapi('ModelInfo');

@@ -119,7 +119,11 @@ describe('the page in Chromium, served by wrangler dev', () => {
       expect(await row.locator('.verdict').textContent()).toBe(expected.dga ? 'DGA' : 'benign');
       expect(await row.locator('ul.families li').count()).toBe(3);
       expect(await row.locator('ul.families li').first().textContent()).toContain(expected.families[0].name);
+      // a DGA name no known family fits well enough says "other" above the ranking
+      expect(await row.locator('.family-other').count()).toBe(expected.family?.nearest ? 1 : 0);
+      if (expected.family?.nearest) expect(await row.locator('.family-other').textContent()).toMatch(/^other \(unknown family\?\) \d/);
     }
+    expect(api.results.some((r) => r.family?.name === 'other')).toBe(true);
     expect(api.results.some((r) => r.dga)).toBe(true);
     expect(await page.locator('#status').textContent()).toMatch(/^7 names classified by dga-lstm .* 1 not scored\.$/);
   });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ describe('scripts/open-set.ts (open-set attribution, measured)', () => {
     await writeFile(join(dir, 'holdout.tsv'), ['qpwoeirutyalskdj.com\t1\tneverseen', 'zmxncbvlaksjdhfg.org\t1\tneverseen'].join('\n') + '\n');
     const args = [...SCRIPT, '--model', 'model/dga.int8.onnx', '--metadata', 'model/metadata.json', '--test', join(dir, 'test.tsv'), '--holdout', join(dir, 'holdout.tsv')];
     const { stdout } = await run(process.execPath, [...args, '--tau', '0,0.99'], { cwd: ROOT });
-    expect(stdout).toMatch(/^2 DGA names of seen families, 2 of held-out families \(neverseen\)/);
+    expect(stdout).toMatch(/^2 test DGA names of seen families, 2 of held-out families \(neverseen\)/);
     // tau 0 never says "other"; tau 0.99 says it for every name whose top family is below 0.99
     expect(stdout).toMatch(/tau 0: seen families attributed right [\d.]+%; held-out names -> "other" [\d.]+% \(neverseen [\d.]+%\)/);
     expect(stdout).toMatch(/tau 0\.99: .*held-out names -> "other" [\d.]+%/);
@@ -26,6 +26,30 @@ describe('scripts/open-set.ts (open-set attribution, measured)', () => {
     expect((bad as { stderr: string }).stderr).toMatch(/--tau must list numbers in \[0, 1\)/);
     const missing = await run(process.execPath, [...SCRIPT, '--model', 'nope.onnx', '--metadata', 'model/metadata.json', '--test', 'x', '--holdout', 'y'], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
     expect((missing as { stderr: string }).stderr).toMatch(/--model nope.onnx: no such file/);
+  });
+});
+
+describe('scripts/open-set.ts --val (choosing the served cut-off)', () => {
+  it('chooses the largest cut-off within the budget on validation names and --write stores it as familyOpenSet', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dga-openset-val-'));
+    const rows = ['xjwqkzpvbnqwrtyp.net\t1\tmurofet', 'yynhbwtucfcvd.ru\t1\tcryptolocker', 'yynhbwtucfcvd.com\t1\tramnit', 'google.com\t0\tbenign'];
+    await writeFile(join(dir, 'val.tsv'), rows.join('\n') + '\n');
+    await writeFile(join(dir, 'test.tsv'), rows.join('\n') + '\n');
+    const metadataPath = join(dir, 'metadata.json');
+    const raw = JSON.parse(await readFile(join(ROOT, 'model/metadata.json'), 'utf8'));
+    delete raw.familyOpenSet;
+    await writeFile(metadataPath, JSON.stringify(raw));
+    const args = [...SCRIPT, '--model', 'model/dga.int8.onnx', '--metadata', metadataPath, '--test', join(dir, 'test.tsv'), '--val', join(dir, 'val.tsv'), '--tau', '0'];
+    // budget 0: no validation name may be lost; murofet's name is right only below its own top probability
+    const { stdout } = await run(process.execPath, [...args, '--budget', '0', '--write'], { cwd: ROOT });
+    expect(stdout).toMatch(/chosen on 3 validation DGA names with budget 0: minProbability (0\.\d+|0) \(validation attribution 100\.0% -> 100\.0%\)/);
+    const written = JSON.parse(await readFile(metadataPath, 'utf8')).familyOpenSet;
+    expect(written).toMatchObject({ budget: 0, validation: { names: 3, attributedAtZero: 1, attributedAtMin: 1 } });
+    expect(written.minProbability).toBeGreaterThan(0.3);
+    expect(written.minProbability).toBeLessThan(0.4); // murofet is the top family of its name at ~0.39
+    const bad = await run(process.execPath, [...SCRIPT, '--model', 'model/dga.int8.onnx', '--metadata', metadataPath, '--test', join(dir, 'test.tsv'), '--write'], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 2 });
+    expect((bad as { stderr: string }).stderr).toMatch(/--write stores the cut-off chosen on --val/);
   });
 });
 

@@ -133,6 +133,24 @@ describe('createClassifier with a family head', () => {
     expect((com as any).families.reduce((sum: number, f: any) => sum + f.probability, 0)).toBeCloseTo(1, 5);
   });
 
+  it('calls a DGA name "other" when its top family is below the open-set cut-off; the top-k list stays the head\'s', async () => {
+    const openSet = { minProbability: 0.65, budget: 0.02, validation: { names: 1, attributedAtZero: 1, attributedAtMin: 1 } };
+    const classifier = createClassifier({ metadata: { ...withFamilies, familyOpenSet: openSet }, scorer });
+    expect(classifier.familyMinProbability).toBe(0.65);
+    const [result] = await classifier.classify(['xjwqkzpvbn.net'], { families: 2 });
+    // necurs has 0.6 < 0.65: "other", with 1 - 0.6 and the family it was nearest to
+    expect((result as any).family.name).toBe('other');
+    expect((result as any).family.probability).toBeCloseTo(0.4, 5);
+    expect((result as any).family.nearest).toMatchObject({ name: 'necurs' });
+    expect((result as any).families.map((f: any) => f.name)).toEqual(['necurs', 'matsnu']);
+    // a deployment override: 0.5 keeps necurs (0.6), 0 turns the rule off
+    for (const familyMinProbability of [0.5, 0]) {
+      const [kept] = await createClassifier({ metadata: { ...withFamilies, familyOpenSet: openSet }, scorer, familyMinProbability }).classify(['xjwqkzpvbn.net']);
+      expect((kept as any).family).toEqual({ name: 'necurs', probability: expect.closeTo(0.6, 5) });
+    }
+    expect(() => createClassifier({ metadata: withFamilies, scorer, familyMinProbability: 1 })).toThrow(/familyMinProbability must be in \[0, 1\)/);
+  });
+
   it('refuses a model whose family output does not match the metadata', async () => {
     const broken: Scorer = { score: async (_c, n) => ({ scores: new Float32Array(n), logits: new Float32Array(n) }) };
     await expect(createClassifier({ metadata: withFamilies, scorer: broken }).classify(['a.com'])).rejects.toThrow(/family/);

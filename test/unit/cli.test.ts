@@ -57,6 +57,13 @@ describe('dga-edge classify', () => {
     expect((await runCli(['classify', '--precision', 'int4'])).code).toBe(2);
   });
 
+  it('reports "other" below the model\'s open-set cut-off, and the nearest family with --family-min-probability 0', async () => {
+    const rule = JSON.parse((await runCli(['classify'], 'xjwqkzpvbnqwrtyp.net\n')).stdout);
+    expect(rule.family).toMatchObject({ name: 'other', nearest: { name: expect.any(String) } });
+    const off = JSON.parse((await runCli(['classify', '--family-min-probability', '0'], 'xjwqkzpvbnqwrtyp.net\n')).stdout);
+    expect(off.family).toEqual(rule.family.nearest);
+  });
+
   it('reads a file argument', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dga-cli-'));
     const file = join(dir, 'names.txt');
@@ -72,6 +79,7 @@ describe('dga-edge classify', () => {
     expect((await runCli(['classify', '/no/such/file'])).stderr).toMatch(/cannot read input file/);
     expect((await runCli(['classify', '--batch', '0'])).code).toBe(2);
     expect((await runCli(['classify', '--threshold', '7'])).stderr).toMatch(/0\.\.1/);
+    expect((await runCli(['classify', '--family-min-probability', '1'])).stderr).toMatch(/--family-min-probability must be a number in \[0, 1\)/);
     expect((await runCli(['classify', '--bogus'])).code).toBe(2);
   });
 

@@ -23,6 +23,7 @@ function stubClassifier(scores: Record<string, number>, asked: string[][] = [], 
     metadata: {} as never,
     threshold,
     variant: undefined,
+    familyMinProbability: 0,
     familyNames: ['benign', 'necurs'],
     async classify(domains) {
       asked.push(domains as string[]);

@@ -133,6 +133,16 @@ describe('scoring and evaluate with a fake model', () => {
     expect(head.report.excluded).toEqual(['other']);
     expect(head.report.micro.f1).toBe(1);
     expect(head.confusion.rows).toEqual(['alpha', 'beta', 'other']); // the model's "other" class is always shown
+    expect(head).not.toHaveProperty('openSet'); // no cut-off in this metadata
+
+    // With an open-set cut-off above every top probability, every DGA name is "other" as served: only gamma's
+    // name (truly "other") stays right, and the head's own figures are unchanged.
+    const withCut = { ...metadata, familyOpenSet: { minProbability: 0.99, budget: 0.02, validation: { names: 1, attributedAtZero: 1, attributedAtMin: 1 } } };
+    const cut = evaluate({ test: scored, metadata: withCut, threshold: 0.5, minSupport: 2, topK: 2 }).figures.familyHead;
+    if (!cut.available) throw new Error('family head not evaluated');
+    expect(cut.report.micro.f1).toBe(1);
+    expect(cut.openSet).toMatchObject({ minProbability: 0.99, toOther: 8 / 9 });
+    expect(cut.openSet!.report.accuracy).toBeCloseTo(1 / 9, 12);
   });
 
   it('uses the family a classifier reports when the Scorer gives no probabilities', async () => {
@@ -141,6 +151,7 @@ describe('scoring and evaluate with a fake model', () => {
       metadata,
       threshold: 0.5,
       variant: undefined,
+    familyMinProbability: 0,
       familyNames: FAMILIES,
       async classify(domains) {
         return domains.map((d, i): ClassificationOutcome => {

@@ -670,15 +670,35 @@ describe('masked model and length-bucketed training', () => {
     ck.model.getWeights().forEach((w, i) => expectClose(w.dataSync(), want[i]!.dataSync(), 1e-6));
   });
 
-  it('copyWeights warm-starts a masked model from an unmasked one and refuses other sizes', async () => {
+  it('copyWeights warm-starts a masked model from an unmasked one and refuses another embedding size', async () => {
     await tf.setBackend('wasm');
     const from = make(7, false);
     const to = make(8, true);
     copyWeights(from, to);
     to.getWeights().forEach((w, i) => expectClose(w.dataSync(), from.getWeights()[i]!.dataSync(), 0));
     Math.random = createRng(9);
-    const bigger = createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 5, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5 });
-    expect(() => copyWeights(from, bigger)).toThrow(/weights differ: saved .*lstm\/kernel\[4,12\].*this run's model .*lstm\/kernel\[4,20\]/);
+    const bigger = createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 5, units: 3, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5 });
+    expect(() => copyWeights(from, bigger)).toThrow(/weights differ: saved .*embedding\/embeddings\[38,4\].*this run's model .*embedding\/embeddings\[38,5\]/);
+  });
+
+  it('copyWeights widens the LSTM: the wider model starts with the narrower one\'s outputs, and training moves its new units', async () => {
+    await tf.setBackend('wasm');
+    const from = make(7, true);
+    Math.random = createRng(10);
+    const wide = createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 7, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5, masked: true });
+    copyWeights(from, wide);
+    const set = data(11, 64);
+    const x = tf.tensor2d(set.x, [set.n, T], 'int32');
+    const [a, b] = [from.predict(x) as tf.Tensor[], wide.predict(x) as tf.Tensor[]];
+    expectClose(b[0]!.dataSync(), a[0]!.dataSync(), 1e-6);
+    expectClose(b[1]!.dataSync(), a[1]!.dataSync(), 1e-6);
+    // The new units are not dead: one epoch gives their head rows non-zero weights.
+    const headRows = () => Array.from(wide.getLayer('family').getWeights()[0]!.dataSync()).slice(3 * families.length);
+    expect(headRows().every((v) => v === 0)).toBe(true);
+    await trainLoop(wide, set, set, { epochs: 1, batchSize: 16, seed: 1, monitor: 'val_loss', patience: 5, minDelta: 0, familyLossWeight: 0.5 });
+    expect(headRows().some((v) => v !== 0)).toBe(true);
+    // Narrowing is refused.
+    expect(() => copyWeights(wide, make(8, true))).toThrow(/weights differ/);
   });
 
   it('BigramIndex: previous x current character, 0 on pad steps and padding before the first character', async () => {
@@ -758,6 +778,10 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     expect(Object.keys(meta1.familySuffixPrior!.counts).sort()).toEqual(['conficker', 'tinba']); // no "other" row in this training slice
     expect(meta1.familySuffixPrior!.counts.tinba).toEqual({ com: 20 });
     expect(meta1.onnx).toEqual({ input: 'chars', score: 'score', logit: 'logit', family: 'family' });
+    // the open-set cut-off, chosen on the validation DGA names within the default budget (src/core/open-set.ts)
+    expect(meta1.familyOpenSet).toMatchObject({ budget: 0.02, validation: { names: expect.any(Number) } });
+    expect(meta1.familyOpenSet!.validation.attributedAtMin).toBeGreaterThanOrEqual(meta1.familyOpenSet!.validation.attributedAtZero - 0.02 - 1e-9);
+    expect(r1.stderr).toMatch(/open-set cut-off [\d.]+ \(budget 0\.02: validation attribution/);
     expect(meta1.training).toMatchObject({ epochs: 1 });
     expect(meta1.architecture.maskPadding).toBe(true); // the default: --padding mask
     expect(r1.stderr).toMatch(/padding masked, length-bucketed batches/);
@@ -812,7 +836,11 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     const bad = await run(process.execPath, [...args, '--out', out3, '--init-from', join(out, 'tfjs'), '--resume', join(out, 'checkpoint')], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toMatch(/give one of them/);
-    const wrong = await run(process.execPath, [...args, '--out', out3, '--units', '6', '--init-from', join(out, 'tfjs')], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
+    const wrong = await run(process.execPath, [...args, '--out', out3, '--embedding-dim', '6', '--init-from', join(out, 'tfjs')], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
     expect((wrong as { stderr: string }).stderr).toMatch(/--init-from .*weights differ/);
+    // a wider LSTM starts from the narrower model (scripts/lib/widen-lstm.ts)
+    const out4 = join(tmp, 'e2e-wide');
+    await run(process.execPath, [...args, '--out', out4, '--units', '6', '--epochs', '1', '--init-from', join(out, 'tfjs')], { cwd: ROOT, timeout: 60_000 });
+    expect(parseModelMetadata(JSON.parse(await readFile(join(out4, 'metadata.json'), 'utf8'))).architecture.units).toBe(6);
   }, 150_000);
 });

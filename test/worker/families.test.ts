@@ -26,17 +26,44 @@ describe('the family head, served by the committed model in workerd', () => {
   });
 
   it('names a family for a DGA verdict, and none for a benign one', async () => {
-    const dga = (await getJson('/v1/classify?domain=xjwqkzpvbnqwrtyp.net')).json.result;
+    const dga = (await getJson('/v1/classify?domain=yynhbwtucfcvd.ru')).json.result;
     expect(dga.dga).toBe(true);
-    expect(dga.family).toEqual({ name: expect.any(String), probability: expect.any(Number) });
-    expect(dga.family.name).not.toBe('benign');
+    expect(dga.family).toEqual({ name: 'cryptolocker', probability: expect.any(Number) });
+    expect(dga.family.probability).toBeGreaterThan(0.9);
     const benign = (await getJson('/v1/classify?domain=wikipedia.org')).json.result;
     expect(benign.dga).toBe(false);
     expect(benign).not.toHaveProperty('family');
   });
 
+  it('calls a DGA name "other" when no known family reaches the model\'s open-set cut-off, naming the nearest', async () => {
+    const { json: info } = await getJson('/v1/model');
+    expect(info.familyMinProbability).toBe(info.familyOpenSet.minProbability);
+    expect(info.familyMinProbability).toBeGreaterThan(0);
+    const { json } = await getJson('/v1/classify?domain=xjwqkzpvbnqwrtyp.net&families=2');
+    const { family, families } = json.result;
+    expect(json.result.dga).toBe(true);
+    expect(family.name).toBe('other');
+    // the nearest known family is the head's top one, below the cut-off; "other" carries 1 - its probability
+    expect(family.nearest).toEqual(families[0]);
+    expect(family.nearest.probability).toBeLessThan(info.familyMinProbability);
+    expect(family.probability).toBeCloseTo(1 - family.nearest.probability, 6);
+  });
+
+  it('FAMILY_MIN_PROBABILITY=0 turns the rule off: the nearest family is the answer', async () => {
+    const off = await startWorker({ DGA_THRESHOLD: '0.5', FAMILY_MIN_PROBABILITY: '0' });
+    try {
+      const res = await off.dispatchFetch(`${BASE}/v1/classify?domain=xjwqkzpvbnqwrtyp.net&families=1`);
+      const { result } = (await res.json()) as any;
+      expect(result.family).toEqual(result.families[0]);
+      expect(result.family.name).not.toBe('other');
+      expect(((await (await off.dispatchFetch(`${BASE}/v1/model`)).json()) as any).familyMinProbability).toBe(0);
+    } finally {
+      await off.dispose();
+    }
+  });
+
   it('returns the top-k families on request, most likely first, probabilities summing to at most 1', async () => {
-    const { status, json } = await getJson('/v1/classify?domain=xjwqkzpvbnqwrtyp.net&families=3');
+    const { status, json } = await getJson('/v1/classify?domain=yynhbwtucfcvd.ru&families=3');
     expect(status).toBe(200);
     const families = json.result.families as { name: string; probability: number }[];
     expect(families).toHaveLength(3);
