@@ -408,6 +408,13 @@ export function evaluate(input: EvaluateInput): {
       macroTprAtThreshold: mean(perFamily.map((f) => f.atThreshold.tpr)),
       pooledTpr: heldDga.filter((n) => key(n) >= familyPoint.threshold).length / heldDga.length,
       auc,
+      ...(() => {
+        // Families never seen should be called "other" (src/core/open-set.ts): how often they are, as served.
+        const minProbability = metadata.familyOpenSet?.minProbability ?? 0;
+        if (!heldDga.every((n) => n.predictedFamily !== null && n.predictedProbability !== undefined)) return {};
+        const toOther = heldDga.filter((n) => openSetFamily({ name: n.predictedFamily!, probability: n.predictedProbability! }, minProbability).name === 'other').length;
+        return { toOther: toOther / heldDga.length, minProbability };
+      })(),
     };
   }
   for (const p of atFpr) {

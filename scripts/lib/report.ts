@@ -93,6 +93,9 @@ export interface HoldoutResult {
   pooledTpr: number;
   /** AUC of held-out DGA names against the benign names. */
   auc: number;
+  /** Share of held-out DGA names whose family is reported as "other" (open-set cut-off minProbability), with a family head. */
+  toOther?: number;
+  minProbability?: number;
 }
 
 /** Everything metrics.json holds. */
@@ -210,7 +213,10 @@ function holdoutSection(h: HoldoutResult): string {
   return [
     `Held-out (leave-family-out) names from \`${h.file}\`, threshold for FPR ${sci(h.targetFpr)} taken from the benign names ` +
       `(score ${prob(h.scoreThreshold)}): macro-average detection **${pct(h.macroTpr, 1)}** ` +
-      `(${pct(h.macroTprAtThreshold, 1)} at the metadata threshold), pooled ${pct(h.pooledTpr, 1)}, AUC against benign ${fix(h.auc, 4)}.`,
+      `(${pct(h.macroTprAtThreshold, 1)} at the metadata threshold), pooled ${pct(h.pooledTpr, 1)}, AUC against benign ${fix(h.auc, 4)}.` +
+      (h.toOther !== undefined
+        ? ` Family as served: ${pct(h.toOther, 1)} of these names are called "other" (open-set cut-off ${fix(h.minProbability ?? 0, 2)}); the rest are pinned on a known family.`
+        : ''),
     familyTable(h.perFamily, `FPR ${sci(h.targetFpr)}`),
   ].join('\n\n');
 }

@@ -234,6 +234,10 @@ describe('eval end to end with the committed ONNX model', () => {
     expect(metrics.binary.atFpr).toHaveLength(3);
     expect(metrics.binary.atFpr[2]!.meaningful).toBe(false);
     expect(metrics.holdout!.perFamily.map((f) => f.family)).toEqual(['held']);
+    // the committed model has an open-set cut-off: the report says how many unseen names are called "other"
+    expect(metrics.holdout!.minProbability).toBe((await (await import('../../src/runtime/node-model.js')).readMetadata()).familyOpenSet!.minProbability);
+    expect(metrics.holdout!.toOther).toBeGreaterThanOrEqual(0);
+    expect(await readFile(join(out, 'report.md'), 'utf8')).toMatch(/Family as served: [\d.]+% of these names are called "other" \(open-set cut-off 0\.\d\d\)/);
     expect(metrics.familyHead.available).toBe(true); // the committed model has a family head
     expect(result.binary.auc.score).toBe(metrics.binary.auc.score);
 
