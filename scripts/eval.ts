@@ -456,6 +456,7 @@ export interface EvalOptions {
   benignExtra?: string;
   card?: string;
   quantization?: string;
+  architecture?: string;
   unseenReport?: string;
   format: 'onnx' | 'tfjs';
   tfjs: string;
@@ -478,6 +479,7 @@ Options:
   --out DIR             output directory for metrics.json, roc.svg, report.md (required)
   --card PATH           also write the model card there (roc.svg is copied next to it)
   --quantization PATH   markdown with int8/quantization figures to include in the card
+  --architecture PATH   markdown with the measurements behind the architecture to include in the card
   --unseen-report PATH  without --holdout: the leave-family-out report the card cites for families never
                         seen (e.g. model/LEAVE-FAMILY-OUT.md; a served model has seen every family)
   --format onnx|tfjs    which artefact to score (default onnx)
@@ -498,6 +500,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
     out: { type: 'string' },
     card: { type: 'string' },
     quantization: { type: 'string' },
+    architecture: { type: 'string' },
     'unseen-report': { type: 'string' },
     format: { type: 'string', default: 'onnx' },
     tfjs: { type: 'string', default: 'model/tfjs' },
@@ -522,6 +525,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
     benignExtra: values['benign-extra'],
     card: values.card,
     quantization: values.quantization,
+    architecture: values.architecture,
     unseenReport: values['unseen-report'],
     format: values.format,
     tfjs: values.tfjs,
@@ -548,7 +552,9 @@ function fileCounts(file: string, parsed: ParsedFile, scored: ScoredName[], inva
 /** Runs the whole evaluation and writes the outputs; returns the figures. */
 export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const log = options.quiet ? undefined : (m: string) => process.stderr.write(`eval: ${m}\n`);
-  if (options.unseenReport && !existsSync(options.unseenReport)) throw new UsageError(`--unseen-report ${options.unseenReport}: no such file`);
+  for (const [flag, path] of [['unseen-report', options.unseenReport], ['quantization', options.quantization], ['architecture', options.architecture]] as const) {
+    if (path && !existsSync(path)) throw new UsageError(`--${flag} ${path}: no such file`);
+  }
   const engine =
     options.engine ??
     (options.format === 'tfjs' ? await createTfjsEngine(options.tfjs, options.metadata) : await createOnnxEngine(options.model, options.metadata));
@@ -632,10 +638,11 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   if (options.card) {
     await mkdir(dirname(options.card), { recursive: true });
     const quantization = options.quantization ? { file: options.quantization, markdown: await readFile(options.quantization, 'utf8') } : undefined;
+    const architecture = options.architecture ? { file: options.architecture, markdown: await readFile(options.architecture, 'utf8') } : undefined;
     const onnxBytes = options.format === 'onnx' ? (await stat(options.model)).size : undefined;
     const datasetCommand = await datasetCommandFor(options.test);
     const unseenReport = options.unseenReport ? relative(dirname(resolve(options.card)), resolve(options.unseenReport)) : undefined;
-    await writeFile(options.card, renderModelCard(result, metadata, { quantization, onnxBytes, rocImage: 'roc.svg', datasetCommand, unseenReport }));
+    await writeFile(options.card, renderModelCard(result, metadata, { quantization, architecture, onnxBytes, rocImage: 'roc.svg', datasetCommand, unseenReport }));
     const rocNextToCard = join(dirname(options.card), 'roc.svg');
     if (resolve(rocNextToCard) !== resolve(join(options.out, 'roc.svg'))) await copyFile(join(options.out, 'roc.svg'), rocNextToCard);
   }

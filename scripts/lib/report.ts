@@ -338,6 +338,8 @@ export interface CardOptions {
   datasetCommand?: string;
   /** Markdown from the quantization measurements (e.g. runs/int8-scheme.md), included verbatim. */
   quantization?: { file: string; markdown: string };
+  /** Markdown with the measurements behind the architecture (e.g. model/ARCHITECTURE.md), included verbatim. */
+  architecture?: { file: string; markdown: string };
   /** Size of the .onnx file in bytes. */
   onnxBytes?: number;
   /** Image path relative to the card. */
@@ -507,9 +509,21 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
               'The model reads the label only, so random-letter families that share an alphabet look alike to it, while each DGA draws its suffixes from a fixed list. The score and the `dga` flag do not use the suffix.',
           ]
         : []),
+      ...(m.familyOpenSet
+        ? [
+            `- Unknown families: a DGA name whose top family is below ${fix(m.familyOpenSet.minProbability, 2)} is reported as "other" with its nearest known family ` +
+              `(\`familyOpenSet\` in metadata.json, src/core/open-set.ts; overridable per deployment). The cut-off is the largest that costs at most ` +
+              `${pct(m.familyOpenSet.budget, 0)} of attribution on ${int(m.familyOpenSet.validation.names)} validation DGA names ` +
+              `(${pct(m.familyOpenSet.validation.attributedAtZero, 1)} -> ${pct(m.familyOpenSet.validation.attributedAtMin, 1)}); without it every family the model never saw is pinned on a known one.`,
+          ]
+        : []),
       `- Runtime: ONNX on onnxruntime-web (WASM) in Cloudflare Workers and Node: \`model/dga.int8.onnx\` (int8 weights, served by default) or \`model/dga.onnx\` (float, \`MODEL_PRECISION=float\`); the tfjs LayersModel (\`model/tfjs/\`) is the training artefact.`,
     ].join('\n'),
   );
+
+  if (options.architecture) {
+    s.push(`<!-- BEGIN architecture (from ${options.architecture.file}) -->\n${options.architecture.markdown.trim()}\n<!-- END architecture -->`);
+  }
 
   s.push('## Data');
   s.push(dataSources(m));

@@ -218,9 +218,10 @@ describe('eval end to end with the committed ONNX model', () => {
     await writeFile(join(dir, 'holdout.tsv'), randomLabels(3, 10, 20, 'qwxzjkvbp').map((n) => `${n}.org\t1\theld`).join('\n') + '\n');
     await writeFile(join(dir, 'extra.txt'), 'duckduckgo.com\nwikipedia.org\ngoogle.com\n');
     await writeFile(join(dir, 'int8.md'), '| model | size |\n| --- | --- |\n| int8 | 40 KiB |\n');
+    await writeFile(join(dir, 'arch.md'), '## Architecture choice\n\nLSTM 64 against 128: measured.\n');
     const out = join(dir, 'out');
     const argv = ['--test', join(dir, 'test.tsv'), '--holdout', join(dir, 'holdout.tsv'), '--benign-extra', join(dir, 'extra.txt'), '--out', out];
-    argv.push('--card', join(dir, 'card', 'CARD.md'), '--quantization', join(dir, 'int8.md'), '--quiet');
+    argv.push('--card', join(dir, 'card', 'CARD.md'), '--quantization', join(dir, 'int8.md'), '--architecture', join(dir, 'arch.md'), '--quiet');
     const options = parseEvalArgs(argv) as EvalOptions;
     const result = await runEval(options);
 
@@ -262,6 +263,9 @@ describe('eval end to end with the committed ONNX model', () => {
       expect(card).toContain(heading);
     }
     expect(card).toContain('| int8 | 40 KiB |');
+    // the architecture evidence goes right after the Model section
+    expect(card.indexOf('LSTM 64 against 128: measured.')).toBeGreaterThan(card.indexOf('## Model'));
+    expect(card.indexOf('LSTM 64 against 128: measured.')).toBeLessThan(card.indexOf('## Data'));
     expect(card).toContain('![ROC curve](roc.svg)');
     expect((await stat(join(dir, 'card', 'roc.svg'))).size).toBeGreaterThan(1000);
   });
