@@ -17,6 +17,7 @@ import { attributionAt, chooseMinProbability, openSetFamily, OTHER_FAMILY } from
 import { loadNodeClassifier } from '../src/runtime/node-model.js';
 import { parseFlags, requiredFlag, runScript, UsageError } from './lib/cli-flags.js';
 import { parseSplitTsv } from './lib/dataset.js';
+import { commandLine, recordAfterTrainingStep } from './lib/metadata-steps.js';
 import { topFamilies } from './lib/top-family.js';
 
 const HELP = `Usage: npx tsx scripts/open-set.ts --model FILE --metadata FILE --test FILE [--val FILE] [--holdout FILE] [--budget X] [--write] [--tau LIST]
@@ -99,6 +100,7 @@ async function main(): Promise<number | 'help'> {
     if (values.write) {
       const raw = JSON.parse(await readFile(files.metadata!, 'utf8')) as Record<string, unknown>;
       raw.familyOpenSet = chosen;
+      recordAfterTrainingStep(raw, 'scripts/open-set.ts', commandLine('scripts/open-set.ts', process.argv.slice(2)));
       await writeFile(files.metadata!, `${JSON.stringify(raw, null, 2)}\n`);
       process.stderr.write(`open-set: wrote familyOpenSet to ${files.metadata}\n`);
     }

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseModelMetadata } from '../src/core/metadata.js';
+import { commandLine, recordAfterTrainingStep } from './lib/metadata-steps.js';
 import { buildFamilySuffixPrior } from '../src/core/suffix-prior.js';
 import { parseFlags, runScript, UsageError } from './lib/cli-flags.js';
 import { parseSplitTsv } from './lib/dataset.js';
@@ -54,6 +55,7 @@ async function main(): Promise<number | 'help'> {
     const pairs = Object.values(prior.counts).reduce((n, c) => n + Object.keys(c).length, 0);
     process.stderr.write(`suffix-prior: ${rows.length - skipped} DGA names of ${path}, ${Object.keys(prior.counts).length} families, ${prior.suffixes} suffixes, ${pairs} family/suffix pairs (${skipped} skipped)\n`);
   }
+  recordAfterTrainingStep(raw, 'scripts/suffix-prior.ts', commandLine('scripts/suffix-prior.ts', process.argv.slice(2)));
   parseModelMetadata(raw); // the result must still load
   await writeFile(values.metadata, `${JSON.stringify(raw, null, 2)}\n`);
   process.stderr.write(`suffix-prior: wrote ${values.metadata}\n`);

@@ -616,12 +616,16 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
   s.push('## How to reproduce');
   const trainCmd = trainingCommands(m).join('\n') || undefined;
   const datasetCmd = options.datasetCommand ? `${options.datasetCommand}\n` : '';
+  // Steps that changed the metadata after training (suffix prior, open-set cut-off), as they recorded themselves.
+  const recorded = get(m.training, 'afterTraining');
+  const afterTraining = Array.isArray(recorded) ? recorded.filter((c): c is string => typeof c === 'string') : [];
   s.push(
     '```sh\n' +
       'npm ci\n' +
       datasetCmd +
       `${typeof trainCmd === 'string' ? trainCmd : 'npx tsx scripts/train.ts --data ../shared/data --out model'}\n` +
       'npx tsx scripts/export-onnx.ts   # model/tfjs -> model/dga.onnx (see --help)\n' +
+      afterTraining.map((c) => `${c}\n`).join('') +
       `${r.commandLine}\n` +
       '```',
   );

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { commandLine, recordAfterTrainingStep } from '../../scripts/lib/metadata-steps.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -47,6 +48,9 @@ describe('scripts/open-set.ts --val (choosing the served cut-off)', () => {
     expect(written).toMatchObject({ budget: 0, validation: { names: 3, attributedAtZero: 1, attributedAtMin: 1 } });
     expect(written.minProbability).toBeGreaterThan(0.3);
     expect(written.minProbability).toBeLessThan(0.4); // murofet is the top family of its name at ~0.39
+    // the step is recorded for the card's "How to reproduce", replacing an earlier run of the same script
+    const steps = JSON.parse(await readFile(metadataPath, 'utf8')).training.afterTraining as string[];
+    expect(steps.filter((c) => c.startsWith('npx tsx scripts/open-set.ts '))).toEqual([expect.stringMatching(/^npx tsx scripts\/open-set\.ts --model model\/dga\.int8\.onnx .*--budget 0 --write$/)]);
     const bad = await run(process.execPath, [...SCRIPT, '--model', 'model/dga.int8.onnx', '--metadata', metadataPath, '--test', join(dir, 'test.tsv'), '--write'], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toMatch(/--write stores the cut-off chosen on --val/);
@@ -70,5 +74,16 @@ describe('scripts/suffix-prior-by-source.ts (the suffix prior across list source
     const bad = await run(process.execPath, ['--import', 'tsx', 'scripts/suffix-prior-by-source.ts'], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toMatch(/--data is required/);
+  });
+});
+
+describe('recordAfterTrainingStep', () => {
+  it('appends a command line to training.afterTraining and replaces an earlier one of the same script', () => {
+    const raw: Record<string, unknown> = { training: { afterTraining: ['npx tsx scripts/suffix-prior.ts --dataset a', 'npx tsx scripts/open-set.ts --budget 0.1'] } };
+    recordAfterTrainingStep(raw, 'scripts/open-set.ts', commandLine('scripts/open-set.ts', ['--budget', '0.02', '--val', 'a b.tsv']));
+    expect((raw.training as { afterTraining: string[] }).afterTraining).toEqual(['npx tsx scripts/suffix-prior.ts --dataset a', "npx tsx scripts/open-set.ts --budget 0.02 --val 'a b.tsv'"]);
+    const empty: Record<string, unknown> = {};
+    recordAfterTrainingStep(empty, 'scripts/suffix-prior.ts', 'npx tsx scripts/suffix-prior.ts --dataset d');
+    expect(empty).toEqual({ training: { afterTraining: ['npx tsx scripts/suffix-prior.ts --dataset d'] } });
   });
 });

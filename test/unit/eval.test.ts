@@ -283,6 +283,19 @@ describe('eval end to end with the committed ONNX model', () => {
     expect(renderReport(r)).toContain('## Family head');
   });
 
+  it('states the open-set cut-off and lists the after-training steps in "How to reproduce"', () => {
+    const plain = renderModelCard(minimalResult(), metadata);
+    expect(plain).not.toContain('Unknown families: ');
+    const openSet = { minProbability: 0.53, budget: 0.02, validation: { names: 1000, attributedAtZero: 0.923, attributedAtMin: 0.904 } };
+    const steps = ['npx tsx scripts/suffix-prior.ts --dataset runs/dataset', 'npx tsx scripts/open-set.ts --write'];
+    const card = renderModelCard(minimalResult(), { ...metadata, familyOpenSet: openSet, training: { ...metadata.training, afterTraining: steps } });
+    expect(card).toContain('- Unknown families: a DGA name whose top family is below 0.53 is reported as "other"');
+    expect(card).toContain('at most 2% of attribution on 1,000 validation DGA names (92.3% -> 90.4%)');
+    const reproduce = card.slice(card.indexOf('## How to reproduce'));
+    expect(reproduce.indexOf('scripts/export-onnx.ts')).toBeLessThan(reproduce.indexOf(steps[0]!));
+    expect(reproduce.indexOf(steps[1]!)).toBeLessThan(reproduce.indexOf('npx tsx scripts/eval.ts'));
+  });
+
   it('says in the card when families are re-ranked by the public suffix', () => {
     const plain = renderModelCard(minimalResult(), metadata);
     expect(plain).not.toContain('Family attribution: ');
