@@ -22,10 +22,10 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClassifier, isClassificationError, type Classifier } from '../src/core/classifier.js';
 import type { ModelMetadata } from '../src/core/metadata.js';
-import { openSetFamily } from '../src/core/open-set.js';
+import { openSetFamily, OTHER_FAMILY } from '../src/core/open-set.js';
 import type { Scorer } from '../src/core/scorer.js';
 import { loadNodeClassifier, readMetadata } from '../src/runtime/node-model.js';
-import { integerFlag, parseFlags, requiredFlag, runScript, UsageError } from './lib/cli-flags.js';
+import { commandLine, integerFlag, parseFlags, requiredFlag, runScript, UsageError } from './lib/cli-flags.js';
 import {
   confusionMatrix,
   detectionByGroup,
@@ -281,6 +281,15 @@ function familyDetections(
     .sort((a, b) => a.atFpr.tpr - b.atFpr.tpr || b.n - a.n || (a.family < b.family ? -1 : 1));
 }
 
+/**
+ * The family the API reports for a name: its top family, or "other" below the metadata's open-set cut-off
+ * (src/core/open-set.ts); null without a prediction.
+ */
+function servedFamily(n: ScoredName, minProbability: number): string | null {
+  if (n.predictedFamily === null || n.predictedProbability === undefined) return n.predictedFamily;
+  return openSetFamily({ name: n.predictedFamily, probability: n.predictedProbability }, minProbability).name;
+}
+
 function familyHead(test: ScoredName[], metadata: ModelMetadata, minSupport: number, topK: number): FamilyHeadResult {
   const families = metadata.families;
   if (!families) return { available: false, reason: 'metadata.json has no "families" (the model has no family head)' };
@@ -299,11 +308,10 @@ function familyHead(test: ScoredName[], metadata: ModelMetadata, minSupport: num
     return hasOther ? 'other' : n.family;
   });
   const preds = dga.map((n) => n.predictedFamily ?? '(none)');
-  // The answer as served: below the metadata's open-set cut-off the API says "other" (src/core/open-set.ts).
   const minProbability = metadata.familyOpenSet?.minProbability ?? 0;
   let openSet: OpenSetFigures | undefined;
   if (minProbability > 0 && dga.every((n) => n.predictedProbability !== undefined)) {
-    const served = dga.map((n, i) => (n.predictedFamily === null ? preds[i]! : openSetFamily({ name: n.predictedFamily, probability: n.predictedProbability! }, minProbability).name));
+    const served = dga.map((n) => servedFamily(n, minProbability) ?? '(none)');
     const changed = served.filter((p, i) => p !== preds[i]).length;
     openSet = { minProbability, toOther: changed / dga.length, report: multiclassReport(truth, served, minSupport) };
   }
@@ -390,6 +398,8 @@ export function evaluate(input: EvaluateInput): {
   series.push({ label: `test: ${input.test.filter((n) => n.label === 1).length} DGA vs ${benign.length} benign (AUC ${aucKey.toFixed(4)})`, fpr: curve.fpr, tpr: curve.tpr });
 
   let holdout: HoldoutResult | undefined;
+  // Families never seen should be called "other": how often they are, as served.
+  const heldOutMinProbability = metadata.familyOpenSet?.minProbability ?? 0;
   const heldDga = (input.holdout ?? []).filter((n) => n.label === 1);
   if (heldDga.length) {
     const perFamily = familyDetections(heldDga, key, familyPoint.threshold, threshold);
@@ -408,13 +418,9 @@ export function evaluate(input: EvaluateInput): {
       macroTprAtThreshold: mean(perFamily.map((f) => f.atThreshold.tpr)),
       pooledTpr: heldDga.filter((n) => key(n) >= familyPoint.threshold).length / heldDga.length,
       auc,
-      ...(() => {
-        // Families never seen should be called "other" (src/core/open-set.ts): how often they are, as served.
-        const minProbability = metadata.familyOpenSet?.minProbability ?? 0;
-        if (!heldDga.every((n) => n.predictedFamily !== null && n.predictedProbability !== undefined)) return {};
-        const toOther = heldDga.filter((n) => openSetFamily({ name: n.predictedFamily!, probability: n.predictedProbability! }, minProbability).name === 'other').length;
-        return { toOther: toOther / heldDga.length, minProbability };
-      })(),
+      ...(heldDga.every((n) => n.predictedFamily !== null && n.predictedProbability !== undefined)
+        ? { toOther: heldDga.filter((n) => servedFamily(n, heldOutMinProbability) === OTHER_FAMILY).length / heldDga.length, minProbability: heldOutMinProbability }
+        : {}),
     };
   }
   for (const p of atFpr) {
@@ -515,7 +521,6 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
   if (values.format !== 'onnx' && values.format !== 'tfjs') throw new UsageError(`--format must be onnx or tfjs, got "${values.format}"`);
   const minSupport = integerFlag('min-support', values['min-support'], 50);
   const topK = integerFlag('top-k', values['top-k'], 12);
-  const quote = (a: string) => (/^[\w./=:@+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   return {
     model: values.model,
     metadata: values.metadata,
@@ -532,7 +537,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
     minSupport,
     topK,
     quiet: values.quiet,
-    commandLine: ['npx tsx scripts/eval.ts', ...argv.map(quote)].join(' '),
+    commandLine: commandLine('scripts/eval.ts', argv),
   };
 }
 

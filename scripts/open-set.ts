@@ -15,9 +15,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { attributionAt, chooseMinProbability, openSetFamily, OTHER_FAMILY } from '../src/core/open-set.js';
 import { loadNodeClassifier } from '../src/runtime/node-model.js';
-import { parseFlags, requiredFlag, runScript, UsageError } from './lib/cli-flags.js';
+import { commandLine, parseFlags, requiredFlag, runScript, UsageError } from './lib/cli-flags.js';
 import { parseSplitTsv } from './lib/dataset.js';
-import { commandLine, recordAfterTrainingStep } from './lib/metadata-steps.js';
+import { recordAfterTrainingStep } from './lib/metadata-steps.js';
 import { topFamilies } from './lib/top-family.js';
 
 const HELP = `Usage: npx tsx scripts/open-set.ts --model FILE --metadata FILE --test FILE [--val FILE] [--holdout FILE] [--budget X] [--write] [--tau LIST]

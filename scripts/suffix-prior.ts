@@ -12,9 +12,9 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseModelMetadata } from '../src/core/metadata.js';
-import { commandLine, recordAfterTrainingStep } from './lib/metadata-steps.js';
+import { recordAfterTrainingStep } from './lib/metadata-steps.js';
 import { buildFamilySuffixPrior } from '../src/core/suffix-prior.js';
-import { parseFlags, runScript, UsageError } from './lib/cli-flags.js';
+import { commandLine, parseFlags, runScript, UsageError } from './lib/cli-flags.js';
 import { parseSplitTsv } from './lib/dataset.js';
 
 const HELP = `Usage: npx tsx scripts/suffix-prior.ts --dataset DIR [--metadata FILE] [--alpha X] [--remove]

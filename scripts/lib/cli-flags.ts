@@ -76,3 +76,9 @@ export function runScript(script: string, help: string, main: () => Promise<numb
     },
   );
 }
+
+/** A script's invocation as a shell line for records and cards, e.g. `npx tsx scripts/eval.ts --test 'a b.tsv'`. */
+export function commandLine(script: string, argv: readonly string[]): string {
+  const quote = (a: string) => (/^[\w./=:@+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return ['npx tsx', script, ...argv.map(quote)].join(' ');
+}

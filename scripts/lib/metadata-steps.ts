@@ -1,12 +1,6 @@
 // Scripts that change a trained model's metadata after training (suffix-prior.ts, open-set.ts --write) record
 // their command line in it, so the model card's "How to reproduce" lists every step behind the served file.
 
-/** The command as a shell line, e.g. `npx tsx scripts/open-set.ts --write ...`. */
-export function commandLine(script: string, argv: readonly string[]): string {
-  const quote = (a: string) => (/^[\w./=:@+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  return ['npx tsx', script, ...argv.map(quote)].join(' ');
-}
-
 /**
  * Records `line` in `raw.training.afterTraining` (raw metadata JSON, changed in place), replacing an earlier
  * line of the same script: a re-run supersedes it rather than adding a second step.

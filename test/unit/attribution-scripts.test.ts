@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { commandLine, recordAfterTrainingStep } from '../../scripts/lib/metadata-steps.js';
+import { commandLine } from '../../scripts/lib/cli-flags.js';
+import { recordAfterTrainingStep } from '../../scripts/lib/metadata-steps.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
