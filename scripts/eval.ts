@@ -21,6 +21,7 @@ import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClassifier, isClassificationError, type Classifier } from '../src/core/classifier.js';
+import { normalizeDomain } from '../src/core/normalize.js';
 import type { ModelMetadata } from '../src/core/metadata.js';
 import { openSetFamily, OTHER_FAMILY } from '../src/core/open-set.js';
 import type { Scorer } from '../src/core/scorer.js';
@@ -460,6 +461,8 @@ export interface EvalOptions {
   out: string;
   holdout?: string;
   benignExtra?: string;
+  /** Benign source lists: benign test names are tagged with the list that holds them (label audits). */
+  benignLists?: string[];
   card?: string;
   quantization?: string;
   architecture?: string;
@@ -482,6 +485,9 @@ Options:
   --test PATH           labelled names: name<TAB>label<TAB>family (required)
   --holdout PATH        names of families left out of training (leave-family-out)
   --benign-extra PATH   more benign names (TSV or one name per line), added to the benign pool
+  --benign-lists A,B    benign source lists (one name per line, e.g. ../shared/data/benign/*.txt): each
+                        benign test name is tagged with the first list, in this order, that holds it, and
+                        FPRs and the highest-scoring benign names are reported per list (label audits)
   --out DIR             output directory for metrics.json, roc.svg, report.md (required)
   --card PATH           also write the model card there (roc.svg is copied next to it)
   --quantization PATH   markdown with int8/quantization figures to include in the card
@@ -503,6 +509,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
     test: { type: 'string' },
     holdout: { type: 'string' },
     'benign-extra': { type: 'string' },
+    'benign-lists': { type: 'string' },
     out: { type: 'string' },
     card: { type: 'string' },
     quantization: { type: 'string' },
@@ -528,6 +535,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
     out,
     holdout: values.holdout,
     benignExtra: values['benign-extra'],
+    benignLists: values['benign-lists'] ? values['benign-lists'].split(',').map((p) => p.trim()).filter(Boolean) : undefined,
     card: values.card,
     quantization: values.quantization,
     architecture: values.architecture,
@@ -539,6 +547,40 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
     quiet: values.quiet,
     commandLine: commandLine('scripts/eval.ts', argv),
   };
+}
+
+/** The benign lists of --benign-lists: file name without `.txt` -> normalised names (unparseable lines skipped). */
+export async function readBenignLists(paths: readonly string[]): Promise<{ list: string; names: Set<string> }[]> {
+  const out: { list: string; names: Set<string> }[] = [];
+  for (const path of paths) {
+    if (!existsSync(path)) throw new UsageError(`--benign-lists ${path}: no such file`);
+    const names = new Set<string>();
+    for (const line of (await readFile(path, 'utf8')).split('\n')) {
+      const raw = line.trim();
+      if (raw === '' || raw.startsWith('#')) continue;
+      try {
+        names.add(normalizeDomain(raw).name);
+      } catch {
+        // not a valid name: build-dataset skipped it too
+      }
+    }
+    out.push({ list: path.split('/').pop()!.replace(/\.txt$/, ''), names });
+  }
+  return out;
+}
+
+/**
+ * Tags each benign test name with its source list (`test: <list>`, the first list holding it, or
+ * `test: none of the lists`), so FPRs and the highest-scoring benign names can be read per list: a top
+ * list built from DNS query volume carries the DGA names of infected hosts, which the model rightly scores
+ * high and a benign label turns into false positives.
+ */
+export function tagBenignSources(scored: ScoredName[], lists: readonly { list: string; names: Set<string> }[]): void {
+  for (const n of scored) {
+    if (n.label !== 0) continue;
+    const hit = lists.find((l) => l.names.has(n.name));
+    n.source = `test: ${hit ? hit.list : 'none of the lists'}`;
+  }
 }
 
 function fileCounts(file: string, parsed: ParsedFile, scored: ScoredName[], invalid: { name: string; message: string }[], invalidCount: number): FileCounts {
@@ -570,6 +612,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const started = performance.now();
   const testParsed = await load(options.test);
   const test = await scoreRecords(engine, testParsed.records, 'test', log);
+  if (options.benignLists?.length) tagBenignSources(test.scored, await readBenignLists(options.benignLists));
   let extra: { parsed: ParsedFile; result: Awaited<ReturnType<typeof scoreRecords>> } | undefined;
   if (options.benignExtra) {
     const parsed = await load(options.benignExtra, true);

@@ -598,6 +598,14 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
       (Object.entries(fp.counts).map(([k, v]) => `${k} ${int(v)}`).join(', ') || 'none') +
       '. Highest-scoring benign names:',
   );
+  const byList = Object.entries(r.binary.atMetadataThreshold.fprBySource ?? {}).filter(([k]) => k.startsWith('test: '));
+  if (byList.length > 1) {
+    weak.push(
+      `- Benign labels by source list (eval.ts --benign-lists), flagged at the shipped threshold: ` +
+        byList.map(([k, v]) => `${k.slice('test: '.length)} ${pct(v.fpr, 2)} (${int(v.falsePositives)} of ${int(v.n)})`).join(', ') +
+        '. A list built from DNS query volume also ranks the DGA names of infected hosts: those are scored high rightly and counted here as false positives.',
+    );
+  }
   s.push(weak.join('\n'));
   s.push(topBenignTable(r.binary.topBenign, 20));
 

@@ -16,9 +16,12 @@ import {
   evaluate,
   parseEvalArgs,
   parseLabelledTsv,
+  readBenignLists,
   runEval,
   scoreRecords,
+  tagBenignSources,
   type EvalOptions,
+  type ScoredName,
   type ScoringEngine,
 } from '../../scripts/eval.js';
 import { renderModelCard, renderReport, type EvalResult } from '../../scripts/lib/report.js';
@@ -208,6 +211,24 @@ function randomLabels(seed: number, count: number, length: number, alphabet: str
   return Array.from({ length: count }, () => Array.from({ length }, () => alphabet[Math.floor(rand() * alphabet.length)]).join(''));
 }
 
+describe('benign source lists (label audits)', () => {
+  it('tags each benign name with the first list holding it, after normalisation; DGA names keep their source', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dga-lists-'));
+    await writeFile(join(dir, 'alexa.txt'), 'Google.com\nwww.wikipedia.org.\nnot a name\n');
+    await writeFile(join(dir, 'opendns.txt'), '# comment\ngoogle.com\nqxzvbnmlkj.ws\n');
+    const lists = await readBenignLists([join(dir, 'alexa.txt'), join(dir, 'opendns.txt')]);
+    expect(lists.map((l) => [l.list, [...l.names]])).toEqual([
+      ['alexa', ['google.com', 'www.wikipedia.org']],
+      ['opendns', ['google.com', 'qxzvbnmlkj.ws']],
+    ]);
+    const scored = (name: string, label: 0 | 1): ScoredName => ({ name, label, family: label ? 'x' : 'benign', scored: name, score: 0.5, logit: 0, predictedFamily: null, source: 'test' });
+    const names = [scored('google.com', 0), scored('www.wikipedia.org', 0), scored('qxzvbnmlkj.ws', 0), scored('example.org', 0), scored('qxzvbnmlkj.ws', 1)];
+    tagBenignSources(names, lists);
+    expect(names.map((n) => n.source)).toEqual(['test: alexa', 'test: alexa', 'test: opendns', 'test: none of the lists', 'test']);
+    await expect(readBenignLists([join(dir, 'missing.txt')])).rejects.toThrow(/--benign-lists .*missing\.txt: no such file/);
+  });
+});
+
 describe('eval end to end with the committed ONNX model', () => {
   it('writes metrics.json, roc.svg, report.md and the model card from a tiny TSV', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dga-eval-'));
@@ -217,10 +238,11 @@ describe('eval end to end with the committed ONNX model', () => {
     await writeFile(join(dir, 'test.tsv'), lines.join('\n') + '\n');
     await writeFile(join(dir, 'holdout.tsv'), randomLabels(3, 10, 20, 'qwxzjkvbp').map((n) => `${n}.org\t1\theld`).join('\n') + '\n');
     await writeFile(join(dir, 'extra.txt'), 'duckduckgo.com\nwikipedia.org\ngoogle.com\n');
+    await writeFile(join(dir, 'top.txt'), BENIGN.slice(0, 12).join('\n') + '\n');
     await writeFile(join(dir, 'int8.md'), '| model | size |\n| --- | --- |\n| int8 | 40 KiB |\n');
     await writeFile(join(dir, 'arch.md'), '## Architecture choice\n\nLSTM 64 against 128: measured.\n');
     const out = join(dir, 'out');
-    const argv = ['--test', join(dir, 'test.tsv'), '--holdout', join(dir, 'holdout.tsv'), '--benign-extra', join(dir, 'extra.txt'), '--out', out];
+    const argv = ['--test', join(dir, 'test.tsv'), '--holdout', join(dir, 'holdout.tsv'), '--benign-extra', join(dir, 'extra.txt'), '--benign-lists', join(dir, 'top.txt'), '--out', out];
     argv.push('--card', join(dir, 'card', 'CARD.md'), '--quantization', join(dir, 'int8.md'), '--architecture', join(dir, 'arch.md'), '--quiet');
     const options = parseEvalArgs(argv) as EvalOptions;
     const result = await runEval(options);
@@ -231,6 +253,12 @@ describe('eval end to end with the committed ONNX model', () => {
     expect(metrics.data.test).toMatchObject({ benign: 20, dga: 30, invalid: 1 });
     expect(metrics.data.benignExtra).toMatchObject({ benign: 2, malformed: 1 }); // google.com is already in the test file
     expect(metrics.data.benign).toBe(22);
+    // FPR per benign source: the test names by list (--benign-lists), then --benign-extra
+    const bySource = metrics.binary.atFpr[0]!.fprBySource;
+    expect(Object.keys(bySource).sort()).toEqual(['benign-extra', 'test: none of the lists', 'test: top']);
+    expect(bySource['test: top']!.n).toBe(12);
+    expect(bySource['test: none of the lists']!.n).toBe(8);
+    expect(metrics.binary.topBenign.find((t) => t.name === 'google.com')!.source).toBe('test: top');
     expect(metrics.binary.auc.score).toBeGreaterThan(0.5);
     expect(metrics.binary.atFpr).toHaveLength(3);
     expect(metrics.binary.atFpr[2]!.meaningful).toBe(false);
@@ -263,6 +291,7 @@ describe('eval end to end with the committed ONNX model', () => {
       expect(card).toContain(heading);
     }
     expect(card).toContain('| int8 | 40 KiB |');
+    expect(card).toMatch(/Benign labels by source list \(eval\.ts --benign-lists\), flagged at the shipped threshold: top [\d.]+% \(\d+ of 12\), none of the lists [\d.]+% \(\d+ of 8\)/);
     // the architecture evidence goes right after the Model section
     expect(card.indexOf('LSTM 64 against 128: measured.')).toBeGreaterThan(card.indexOf('## Model'));
     expect(card.indexOf('LSTM 64 against 128: measured.')).toBeLessThan(card.indexOf('## Data'));
