@@ -590,14 +590,6 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
         : '- Families never seen in training: not measured in this run (pass --holdout).',
     );
   }
-  const fp = r.binary.falsePositivePatterns;
-  weak.push(
-    `- Known false-positive patterns: hex/hash-like labels, digit-heavy labels, short acronyms, long word concatenations (the price of catching word-list DGAs); ` +
-      `internationalised names are read in Latin letters or left unscored (normalize.ts scoredForm), which took the benign IDNs of the training lists from 8 of 70 flagged to 0; ` +
-      `the training benign lists are 2014-2017 top lists, so newer and regional names score higher. Of the ${int(fp.flagged)} benign test names flagged at FPR ${sci(fp.targetFpr)}: ` +
-      (Object.entries(fp.counts).map(([k, v]) => `${k} ${int(v)}`).join(', ') || 'none') +
-      '. Highest-scoring benign names:',
-  );
   const byList = Object.entries(r.binary.atMetadataThreshold.fprBySource ?? {}).filter(([k]) => k.startsWith('test: '));
   if (byList.length > 1) {
     weak.push(
@@ -606,6 +598,14 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
         '. A list built from DNS query volume also ranks the DGA names of infected hosts: those are scored high rightly and counted here as false positives.',
     );
   }
+  const fp = r.binary.falsePositivePatterns;
+  weak.push(
+    `- Known false-positive patterns: hex/hash-like labels, digit-heavy labels, short acronyms, long word concatenations (the price of catching word-list DGAs); ` +
+      `internationalised names are read in Latin letters or left unscored (normalize.ts scoredForm), which took the benign IDNs of the training lists from 8 of 70 flagged to 0; ` +
+      `the training benign lists are 2014-2017 top lists, so newer and regional names score higher. Of the ${int(fp.flagged)} benign test names flagged at FPR ${sci(fp.targetFpr)}: ` +
+      (Object.entries(fp.counts).map(([k, v]) => `${k} ${int(v)}`).join(', ') || 'none') +
+      '. Highest-scoring benign names:',
+  );
   s.push(weak.join('\n'));
   s.push(topBenignTable(r.binary.topBenign, 20));
 
