@@ -49,6 +49,7 @@ import {
   type Monitor,
 } from './lib/train-model.js';
 import type { ScoreFrom } from './lib/family-score.js';
+import { commandLine as commandLineOf } from './lib/cli-flags.js';
 import { resumeFlags, type FlagValues } from './lib/resume-flags.js';
 import { setupWasmBackend } from './lib/tfjs-wasm-backend.js';
 import { ANY_MALWARE_FAMILY, countByGenerator, SYNTHETIC_FAMILY, syntheticLabels, syntheticWordLabels } from './lib/synthetic-dga.js';
@@ -459,7 +460,7 @@ async function main(): Promise<void> {
     learningRate: cfg.learningRate,
   };
   const checkpointDir = join(cfg.out, 'checkpoint');
-  const commandLine = ['npx', 'tsx', 'scripts/train.ts', ...process.argv.slice(2)].join(' ');
+  const commandLine = commandLineOf('scripts/train.ts', process.argv.slice(2));
   // The invocations before this one (a resumed run's earlier commands), for the model card.
   let earlierCommands: string[] = [];
   let model;
