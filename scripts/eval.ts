@@ -602,6 +602,8 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   for (const [flag, path] of [['unseen-report', options.unseenReport], ['quantization', options.quantization], ['architecture', options.architecture]] as const) {
     if (path && !existsSync(path)) throw new UsageError(`--${flag} ${path}: no such file`);
   }
+  // Read before scoring, so a bad path fails at once rather than after the test file is scored.
+  const benignLists = options.benignLists?.length ? await readBenignLists(options.benignLists) : undefined;
   const engine =
     options.engine ??
     (options.format === 'tfjs' ? await createTfjsEngine(options.tfjs, options.metadata) : await createOnnxEngine(options.model, options.metadata));
@@ -612,7 +614,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const started = performance.now();
   const testParsed = await load(options.test);
   const test = await scoreRecords(engine, testParsed.records, 'test', log);
-  if (options.benignLists?.length) tagBenignSources(test.scored, await readBenignLists(options.benignLists));
+  if (benignLists) tagBenignSources(test.scored, benignLists);
   let extra: { parsed: ParsedFile; result: Awaited<ReturnType<typeof scoreRecords>> } | undefined;
   if (options.benignExtra) {
     const parsed = await load(options.benignExtra, true);

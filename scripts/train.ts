@@ -426,9 +426,9 @@ async function main(): Promise<void> {
   if (families) log(`train: family head, ${families.length} classes: ${families.join(',')}`);
   const over = oversample(trainExamples, cfg.oversampleMin, cfg.seed);
   if (Object.keys(over.added).length) log(`train: oversampled (repeats added) ${JSON.stringify(over.added)}`);
+  if (!families && (cfg.synthetic > 0 || cfg.syntheticWords > 0)) fail('--synthetic and --synthetic-words need the two-headed model (--family-head true)');
   const synthetic = syntheticExamples(cfg.synthetic, cfg.syntheticWords, cfg.seed, [...trainExamples, ...valExamples, ...(testExamples ?? [])]);
   if (synthetic.examples.length) {
-    if (!families) fail('--synthetic needs the two-headed model (--family-head true)');
     log(`train: synthetic DGA names ${JSON.stringify(synthetic.byGenerator)}${synthetic.dropped ? `, ${synthetic.dropped} equal to a benign label dropped` : ''}`);
     over.examples = shuffleInPlace([...over.examples, ...synthetic.examples], createRng(cfg.seed ^ 0x51a7));
   }
