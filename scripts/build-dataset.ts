@@ -13,7 +13,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { integerFlag, parseFlags, requiredFlag, runScript, UsageError } from './lib/cli-flags.js';
 import { buildSplits, checkDataDir, formatSplitTsv, readDataDir } from './lib/dataset.js';
 
 const USAGE = `Usage: npx tsx scripts/build-dataset.ts --data <dir> --out <dir> [options]
@@ -29,78 +30,67 @@ Options:
   --test-fraction F        share of scored labels in test (default 0.1)`;
 
 /** "matsnu=100000,rovnix=100000" -> { matsnu: 100000, rovnix: 100000 }. */
-function parseTrainCaps(text: string): Record<string, number> {
+export function parseTrainCaps(text: string): Record<string, number> {
   const caps: Record<string, number> = {};
   for (const part of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     const m = /^([a-z0-9_-]+)=(\d+)$/.exec(part);
-    if (!m) fail(`bad --train-cap ${part} (want family=N, e.g. matsnu=100000)`);
+    if (!m) throw new UsageError(`bad --train-cap ${part} (want family=N, e.g. matsnu=100000)`);
     caps[m[1]!] = Number(m[2]);
   }
   return caps;
 }
 
-function fail(message: string): never {
-  process.stderr.write(`build-dataset: ${message}\n`);
-  process.exit(2);
+/** A share in [0, 1) (a split may be empty, never everything). */
+function fractionFlag(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value >= 1) throw new UsageError(`--${name} must be a number in [0, 1), got "${raw}"`);
+  return value;
 }
 
-async function main(): Promise<void> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      strict: true,
-      options: {
-        data: { type: 'string' },
-        out: { type: 'string' },
-        'holdout-families': { type: 'string', default: '' },
-        seed: { type: 'string', default: '42' },
-        'family-cap': { type: 'string', default: '25000' },
-        'train-cap': { type: 'string', default: '' },
-        'min-family': { type: 'string', default: '200' },
-        'val-fraction': { type: 'string', default: '0.1' },
-        'test-fraction': { type: 'string', default: '0.1' },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    fail(`${(err as Error).message}\n\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  if (typeof values.data !== 'string' || typeof values.out !== 'string') fail(`--data and --out are required\n\n${USAGE}`);
-  const n = (k: string, ok: (x: number) => boolean) => {
-    const x = Number(values[k]);
-    if (!Number.isFinite(x) || !ok(x)) fail(`bad --${k} ${String(values[k])}`);
-    return x;
-  };
-  const data = resolve(values.data);
-  const out = resolve(values.out);
-  try {
-    checkDataDir(data);
-  } catch (err) {
-    fail((err as Error).message);
-  }
+async function main(): Promise<number | 'help'> {
+  const values = parseFlags(process.argv.slice(2), {
+    data: { type: 'string' },
+    out: { type: 'string' },
+    'holdout-families': { type: 'string' },
+    seed: { type: 'string' },
+    'family-cap': { type: 'string' },
+    'train-cap': { type: 'string' },
+    'min-family': { type: 'string' },
+    'val-fraction': { type: 'string' },
+    'test-fraction': { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) return 'help';
+  const data = resolve(requiredFlag('data', values.data));
+  const out = resolve(requiredFlag('out', values.out));
   const options = {
-    seed: n('seed', (x) => Number.isInteger(x) && x >= 0),
-    familyCap: n('family-cap', (x) => Number.isInteger(x) && x >= 0),
-    minFamily: n('min-family', (x) => Number.isInteger(x) && x >= 0),
-    valFraction: n('val-fraction', (x) => x >= 0 && x < 1),
-    testFraction: n('test-fraction', (x) => x >= 0 && x < 1),
-    trainFamilyCaps: parseTrainCaps(String(values['train-cap'])),
-    holdoutFamilies: String(values['holdout-families'])
+    seed: integerFlag('seed', values.seed, 42, { min: 0 }),
+    familyCap: integerFlag('family-cap', values['family-cap'], 25000, { min: 0 }),
+    minFamily: integerFlag('min-family', values['min-family'], 200, { min: 0 }),
+    valFraction: fractionFlag('val-fraction', values['val-fraction'], 0.1),
+    testFraction: fractionFlag('test-fraction', values['test-fraction'], 0.1),
+    trainFamilyCaps: parseTrainCaps(values['train-cap'] ?? ''),
+    holdoutFamilies: (values['holdout-families'] ?? '')
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== ''),
   };
+  try {
+    checkDataDir(data);
+  } catch (err) {
+    throw new UsageError(`--data: ${(err as Error).message}`);
+  }
   const t0 = performance.now();
+  const files = await readDataDir(data).catch((err: Error) => {
+    throw new UsageError(`--data: ${err.message}`);
+  });
   let splits;
   try {
-    splits = buildSplits(await readDataDir(data), options);
+    splits = buildSplits(files, options);
   } catch (err) {
-    fail((err as Error).message);
+    // buildSplits refuses contradictory options (e.g. fractions that leave no training split) with a message.
+    throw new UsageError((err as Error).message);
   }
   await mkdir(out, { recursive: true });
   for (const name of ['train', 'val', 'test', 'holdout'] as const) {
@@ -115,9 +105,7 @@ async function main(): Promise<void> {
       `invalid ${s.invalid}, benign-wins ${s.benignWinsNames}+${s.benignWinsScored}, duplicate scored ${s.duplicateScored}, capped ${s.droppedByCap}; ` +
       `wrote ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
   );
+  return 0;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`build-dataset: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(1);
-});
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) runScript('build-dataset', USAGE, main);

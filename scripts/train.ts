@@ -108,7 +108,10 @@ const FLAGS: Record<string, FlagSpec> = {
   dropout: { type: 'string', default: '0.5', help: 'dropout rate after the LSTM' },
   'batch-size': { type: 'string', default: '512', help: 'batch size' },
   epochs: { type: 'string', default: '10', help: 'training epochs' },
-  'learning-rate': { type: 'string', default: '0.001', help: 'Adam learning rate' },
+  'learning-rate': { type: 'string', default: '0.001', help: 'Adam learning rate (the starting rate with --lr-patience; a resumed run continues at the rate its checkpoint reached unless this is given)' },
+  'lr-patience': { type: 'string', default: '0', help: 'lower the learning rate after this many epochs without improvement of --monitor (0 = constant rate); below --patience, so one run from scratch takes the large then small steps' },
+  'lr-factor': { type: 'string', default: '0.5', help: 'with --lr-patience: multiply the learning rate by this at each cut' },
+  'min-learning-rate': { type: 'string', default: '0.00001', help: 'with --lr-patience: the learning rate is not lowered below this' },
   seed: { type: 'string', default: '42', help: 'seed for data split, sampling, initialisation, dropout and shuffling' },
   'family-cap': { type: 'string', default: '20000', help: 'maximum examples per DGA family (0 = no cap)' },
   sample: { type: 'string', default: '0', help: 'maximum examples in total after the cap, for quick runs (0 = all)' },
@@ -333,6 +336,9 @@ async function main(): Promise<void> {
     batchSize: num(values, 'batch-size', (n) => int(n) && n > 0, 'a positive integer'),
     epochs: num(values, 'epochs', (n) => int(n) && n > 0, 'a positive integer'),
     learningRate: num(values, 'learning-rate', (n) => n > 0, 'positive'),
+    lrPatience: num(values, 'lr-patience', (n) => int(n) && n >= 0, 'a non-negative integer'),
+    lrFactor: num(values, 'lr-factor', (n) => n > 0 && n < 1, 'in (0, 1)'),
+    minLearningRate: num(values, 'min-learning-rate', (n) => n > 0, 'positive'),
     seed: num(values, 'seed', (n) => int(n) && n >= 0, 'a non-negative integer'),
     familyCap: num(values, 'family-cap', (n) => int(n) && n >= 0, 'a non-negative integer'),
     sample: num(values, 'sample', (n) => int(n) && n >= 0, 'a non-negative integer'),
@@ -350,6 +356,9 @@ async function main(): Promise<void> {
   // The effective flags (paths resolved), saved with every checkpoint: what a --resume continues with.
   const savedFlags: FlagValues = { ...(values as FlagValues), resume: undefined, 'init-from': undefined, help: undefined, dataset: cfg.dataset, data: cfg.data, out: cfg.out };
   if (cfg.backend !== 'wasm' && cfg.backend !== 'cpu') fail('--backend must be wasm or cpu');
+  if (cfg.lrPatience > 0 && cfg.lrPatience >= cfg.patience) {
+    fail(`--lr-patience ${cfg.lrPatience} must be below --patience ${cfg.patience}: early stopping would end the run before the learning rate is lowered`);
+  }
   if (values.padding !== 'mask' && values.padding !== 'count') fail('--padding must be mask or count');
   if (cfg.bigrams && values.padding !== 'mask') fail('--bigrams needs --padding mask (the bigram table masks the pad steps as the character embedding does)');
   if (cfg.initFrom && !existsSync(join(cfg.initFrom, 'model.json'))) fail(`--init-from ${cfg.initFrom} must hold model.json and its weights (a tfjs model directory)`);
@@ -522,6 +531,10 @@ async function main(): Promise<void> {
     checkpointInfo: { families, dataset: cfg.dataset, data: cfg.data, config: cfg, flags: savedFlags, quantizationAware: cfg.quantizationAware, commandLines: [...earlierCommands, commandLine] },
     resume,
     quantizationAware: cfg.quantizationAware,
+    ...(cfg.lrPatience > 0 ? { learningRateDecay: { patience: cfg.lrPatience, factor: cfg.lrFactor, min: cfg.minLearningRate } } : {}),
+    // A resumed run continues at the rate its checkpoint reached, unless this command line sets one.
+    learningRate: resume?.state.learningRate !== undefined && explicit['learning-rate'] === undefined ? resume.state.learningRate : cfg.learningRate,
+    onLearningRateCut: (epoch, from, to) => log(`train: no improvement of ${cfg.monitor} for ${cfg.lrPatience} epoch(s) after epoch ${epoch}: learning rate ${from} -> ${to}`),
     onBatchEnd: ({ epoch, batch, batchesPerEpoch, loss }) => {
       seen = (epoch - firstEpoch) * train.n + Math.min(train.n, (batch + 1) * cfg.batchSize);
       const now = performance.now();
@@ -538,6 +551,7 @@ async function main(): Promise<void> {
       log(
         `epoch ${rec.epoch}/${cfg.epochs} ${duration(rec.seconds)}: loss ${f(rec.loss)} val_loss ${f(rec.val_loss)} val_score_loss ${f(rec.val_score_loss)} ` +
           `val_auc ${f(rec.val_auc, 5)} val_tpr@1e-3 ${f(rec.val_tpr_at_1e3)} val_family_acc ${f(rec.val_family_accuracy)} | ` +
+          (rec.learningRate !== undefined ? `lr ${rec.learningRate} | ` : '') +
           `${rec.samplesPerSecond.toFixed(0)} samples/s | best epoch ${state.best?.epoch}${state.stopped ? ' | early stop' : ''} | checkpoint saved`,
       );
     },
@@ -643,6 +657,7 @@ async function main(): Promise<void> {
       hyperparameters: {
         batchSize: cfg.batchSize,
         learningRate: cfg.learningRate,
+        ...(cfg.lrPatience > 0 ? { learningRateDecay: { patience: cfg.lrPatience, factor: cfg.lrFactor, min: cfg.minLearningRate } } : {}),
         optimizer: 'adam',
         loss: families
           ? `${cfg.benignWeight === 1 ? '' : `benign-weighted (${cfg.benignWeight}) `}binaryCrossentropy(score) + ${cfg.familyLossWeight} * categoricalCrossentropy(family)${synthetic.examples.length ? ' (synthetic names: -log(1 - P(benign)))' : ''}`

@@ -601,6 +601,8 @@ export interface EpochRecord {
   val_auc: number;
   val_tpr_at_1e3: number;
   val_family_accuracy?: number;
+  /** The learning rate this epoch trained at (recorded when the loop may lower it). */
+  learningRate?: number;
   [key: string]: number | undefined;
 }
 
@@ -612,6 +614,28 @@ export interface LoopState {
   /** Epochs since the best one. */
   wait: number;
   stopped: boolean;
+  /** With learning-rate decay: the rate the next epoch trains at, and epochs without improvement since the last cut. */
+  learningRate?: number;
+  lrWait?: number;
+}
+
+/**
+ * Lowers the learning rate when `monitor` stops improving (Keras' ReduceLROnPlateau): after `patience` epochs
+ * without a new best, the rate is multiplied by `factor`, not below `min`. It lets one run from scratch go
+ * from a fast start to the small steps the warm-started releases took in separate runs.
+ */
+export interface LearningRateDecay {
+  patience: number;
+  factor: number;
+  min: number;
+}
+
+/** The next rate and wait count after an epoch (pure, for tests): a cut after `patience` epochs without improvement. */
+export function nextLearningRate(decay: LearningRateDecay, rate: number, wait: number, improved: boolean): { rate: number; wait: number; cut: boolean } {
+  if (improved) return { rate, wait: 0, cut: false };
+  const waited = wait + 1;
+  if (waited < decay.patience || rate <= decay.min) return { rate, wait: waited, cut: false };
+  return { rate: Math.max(decay.min, rate * decay.factor), wait: 0, cut: true };
 }
 
 export interface LoopOptions {
@@ -639,6 +663,12 @@ export interface LoopOptions {
    * the kernels the int8 export quantizes, and the returned model is snapped to that grid.
    */
   quantizationAware?: boolean;
+  /** Lower the learning rate on a plateau of `monitor`; the starting rate is `learningRate` (state.learningRate on resume). */
+  learningRateDecay?: LearningRateDecay;
+  /** The rate the first epoch of this invocation trains at (set on the optimizer); default: the optimizer's. */
+  learningRate?: number;
+  /** Called when the decay lowers the rate (for the log). */
+  onLearningRateCut?: (epoch: number, from: number, to: number) => void;
   /** Test hook: called after an epoch's training step, before validation. */
   afterEpochTrain?: (epoch: number, model: tf.LayersModel) => void | Promise<void>;
 }
@@ -745,6 +775,13 @@ export async function trainLoop(model: tf.LayersModel, train: EncodedFamilySet, 
   const batchesPerEpoch = Math.ceil(train.n / options.batchSize);
   const quantizer = options.quantizationAware ? new FakeQuantizer(model) : undefined;
   const started = performance.now();
+  // tfjs' Adam reads its learningRate field at every step, so setting it changes the rate from the next batch.
+  const optimizer = model.optimizer as unknown as { learningRate: number } | undefined;
+  if (options.learningRate !== undefined && optimizer) optimizer.learningRate = options.learningRate;
+  if (options.learningRateDecay && optimizer) {
+    state.learningRate = optimizer.learningRate;
+    state.lrWait ??= 0;
+  }
   try {
     while (state.epoch < options.epochs && !state.stopped) {
       const epoch = state.epoch;
@@ -788,11 +825,20 @@ export async function trainLoop(model: tf.LayersModel, train: EncodedFamilySet, 
         val_auc: v.val_auc,
         val_tpr_at_1e3: v.val_tpr_at_1e3,
         ...(v.val_family_loss !== undefined ? { val_family_loss: v.val_family_loss, val_family_accuracy: v.val_family_accuracy } : {}),
+        ...(options.learningRateDecay && optimizer ? { learningRate: optimizer.learningRate } : {}),
       };
       state.history.push(record);
       state.epoch = epoch + 1;
       const value = record[options.monitor] as number;
-      if (state.best === null || better(options.monitor, value, state.best.value, options.minDelta)) {
+      const improved = state.best === null || better(options.monitor, value, state.best.value, options.minDelta);
+      if (options.learningRateDecay && optimizer) {
+        const next = nextLearningRate(options.learningRateDecay, optimizer.learningRate, state.lrWait ?? 0, improved);
+        if (next.cut) options.onLearningRateCut?.(epoch + 1, optimizer.learningRate, next.rate);
+        optimizer.learningRate = next.rate;
+        state.learningRate = next.rate;
+        state.lrWait = next.wait;
+      }
+      if (improved) {
         state.best = { value, epoch: epoch + 1 };
         state.wait = 0;
         if (bestWeights) tf.dispose(bestWeights);

@@ -27,6 +27,7 @@ import {
   lengthBuckets,
   loadCheckpoint,
   loadLayersModelDir,
+  nextLearningRate,
   predictAll,
   rocAuc,
   rowLengths,
@@ -336,6 +337,15 @@ describe('scripts/train.ts end to end', () => {
     expect(err?.code).toBe(2);
     expect(err?.stderr).toMatch(/does not exist/);
   });
+
+  it('refuses a learning-rate patience that early stopping would never reach', async () => {
+    const err = await run(process.execPath, ['--import', 'tsx', 'scripts/train.ts', '--data', join(tmp, 'nope'), '--lr-patience', '3', '--patience', '3'], { cwd: ROOT }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(2);
+    expect(err?.stderr).toMatch(/--lr-patience 3 must be below --patience 3/);
+  });
 });
 
 describe('dataset v2 (build-dataset splits)', () => {
@@ -438,7 +448,26 @@ describe('dataset v2 (build-dataset splits)', () => {
     expect(summary.counts.gameover.train + summary.counts.gameover.val + summary.counts.gameover.test).toBe(90);
     const { examples } = await readSplitFile(join(out, 'train.tsv'));
     expect(examples.every((e) => e.scored.length > 0 && !e.scored.includes('.'))).toBe(true);
-  });
+    // Bad command lines: exit 2 with one line naming the flag, then the usage.
+    const refused = async (args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', 'scripts/build-dataset.ts', ...args], { cwd: ROOT, timeout: 30_000 }).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+    for (const [args, message] of [
+      [['--data', dir, '--out', out, '--val-fraction', '1.5'], /--val-fraction must be a number in \[0, 1\), got "1.5"/],
+      [['--data', dir, '--out', out, '--seed', 'x'], /--seed must be an integer >= 0, got "x"/],
+      [['--data', dir, '--out', out, '--train-cap', 'tinba'], /bad --train-cap tinba/],
+      [['--data', join(tmp, 'nope'), '--out', out], /--data: data directory .* does not exist/],
+      [['--out', out], /--data is required/],
+      [['--data', dir, '--out', out, '--val-fraction', '0.6', '--test-fraction', '0.5'], /valFraction \+ testFraction/],
+    ] as const) {
+      const r = await refused([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/Usage: npx tsx scripts\/build-dataset.ts/);
+    }
+  }, 60_000);
 });
 
 describe('two-headed model, checkpoints and early stopping', () => {
@@ -564,6 +593,33 @@ describe('two-headed model, checkpoints and early stopping', () => {
     expect(result.state.epoch).toBe(4); // epochs 3 and 4 worse than 2, patience 2
     expect(result.restoredEpoch).toBe(2);
     model.getWeights().forEach((w, i) => expectClose(w.dataSync(), bestSnapshot[i]!, 0));
+  });
+  it('lowers the learning rate after --lr-patience epochs without improvement, records it, and a resume continues at the lowered rate', async () => {
+    await tf.setBackend('wasm');
+    const dir = join(tmp, 'ck-lr');
+    const cuts: [number, number, number][] = [];
+    const ruin = (epoch: number, m: tf.LayersModel) => {
+      // every epoch after the first is made worse than the first, so the monitor never improves again
+      if (epoch >= 1) m.setWeights(m.getWeights().map((w, i) => tf.mul(w, i % 2 ? -7 : 9)));
+    };
+    const base = {
+      batchSize: 32, seed: 1, monitor: 'val_score_loss' as const, patience: 10, minDelta: 0, familyLossWeight: 0.5, checkpointDir: dir,
+      learningRateDecay: { patience: 2, factor: 0.5, min: 0.002 }, learningRate: 0.01,
+      onLearningRateCut: (epoch: number, from: number, to: number) => cuts.push([epoch, from, to]),
+      afterEpochTrain: ruin,
+    };
+    const first = await trainLoop(make(7), data(5, 128), data(6, 32), { ...base, epochs: 5 });
+    expect(first.state.history.map((h) => h.learningRate)).toEqual([0.01, 0.01, 0.01, 0.005, 0.005]);
+    expect(cuts).toEqual([[3, 0.01, 0.005], [5, 0.005, 0.0025]]);
+    expect(first.state.learningRate).toBe(0.0025);
+    const ck = await loadCheckpoint(dir, { learningRate: 0.01, familyLossWeight: 0.5 });
+    expect(ck.state.learningRate).toBe(0.0025);
+    // the resumed run starts at the checkpoint's rate; the next cut stops at the floor
+    const second = await trainLoop(ck.model, data(5, 128), data(6, 32), { ...base, epochs: 7, learningRate: ck.state.learningRate, resume: { state: ck.state, bestWeights: ck.bestWeights } });
+    expect(second.state.history.map((h) => h.learningRate)).toEqual([0.01, 0.01, 0.01, 0.005, 0.005, 0.0025, 0.0025]);
+    expect(cuts.at(-1)).toEqual([7, 0.0025, 0.002]);
+    expect(nextLearningRate({ patience: 1, factor: 0.5, min: 0.002 }, 0.002, 0, false)).toEqual({ rate: 0.002, wait: 1, cut: false });
+    expect(nextLearningRate({ patience: 3, factor: 0.1, min: 0 }, 0.1, 2, true)).toEqual({ rate: 0.1, wait: 0, cut: false });
   });
 });
 
