@@ -25,7 +25,6 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createEncoder, paddedRowLength } from '../src/core/encode.js';
 import { parseModelMetadata, type ModelMetadata } from '../src/core/metadata.js';
 import { createOnnxScorer, scorerOptionsFrom } from '../src/runtime/onnx-scorer.js';
@@ -46,6 +45,7 @@ import {
   type WeightScheme,
 } from './lib/tfjs-to-onnx.js';
 import { loadOrtNode, type OrtNode } from './lib/ort-node.js';
+import { parseFlags, runScript, UsageError } from './lib/cli-flags.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -73,44 +73,37 @@ Options:
 
 Default paths are relative to the project root; paths you give are relative to the current directory.`;
 
-class CliError extends Error {}
-
 function parseCli(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' },
-      metadata: { type: 'string' },
-      out: { type: 'string' },
-      'int8-out': { type: 'string' },
-      'int8-scheme': { type: 'string', default: DEFAULT_INT8_SCHEME },
-      'no-int8': { type: 'boolean', default: false },
-      samples: { type: 'string', default: '300' },
-      seed: { type: 'string', default: '1' },
-      tolerance: { type: 'string', default: '1e-4' },
-      'int8-names': { type: 'string', default: '10000' },
-      'int8-tolerance': { type: 'string', default: '0.01' },
-      'int8-agreement': { type: 'string', default: '0.999' },
-      'fold-tolerance': { type: 'string', default: '1e-6' },
-      'no-check': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = parseFlags(argv, {
+    model: { type: 'string' },
+    metadata: { type: 'string' },
+    out: { type: 'string' },
+    'int8-out': { type: 'string' },
+    'int8-scheme': { type: 'string', default: DEFAULT_INT8_SCHEME },
+    'no-int8': { type: 'boolean', default: false },
+    samples: { type: 'string', default: '300' },
+    seed: { type: 'string', default: '1' },
+    tolerance: { type: 'string', default: '1e-4' },
+    'int8-names': { type: 'string', default: '10000' },
+    'int8-tolerance': { type: 'string', default: '0.01' },
+    'int8-agreement': { type: 'string', default: '0.999' },
+    'fold-tolerance': { type: 'string', default: '1e-6' },
+    'no-check': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   const int = (name: string, v: string, min: number) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new CliError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(v)})`);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(v)})`);
     return n;
   };
   const positive = (name: string, v: string, max = Infinity) => {
     const n = Number(v);
-    if (!(n > 0 && n <= max)) throw new CliError(`--${name} must be a number in (0, ${max}] (got ${JSON.stringify(v)})`);
+    if (!(n > 0 && n <= max)) throw new UsageError(`--${name} must be a number in (0, ${max}] (got ${JSON.stringify(v)})`);
     return n;
   };
   const scheme = values['int8-scheme'] as WeightScheme;
   if (!WEIGHT_SCHEMES.includes(scheme) || !scheme.startsWith('int8')) {
-    throw new CliError(`--int8-scheme must be one of ${WEIGHT_SCHEMES.filter((w) => w.startsWith('int8')).join(', ')} (got ${JSON.stringify(scheme)})`);
+    throw new UsageError(`--int8-scheme must be one of ${WEIGHT_SCHEMES.filter((w) => w.startsWith('int8')).join(', ')} (got ${JSON.stringify(scheme)})`);
   }
   const outPath = values.out ? resolve(values.out) : join(ROOT, 'model', 'dga.onnx');
   return {
@@ -138,23 +131,23 @@ const show = (p: string) => {
 
 async function readInputs(modelDir: string, metadataPath: string) {
   if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) {
-    throw new CliError(`model directory not found: ${show(modelDir)} (train a model first with \`npm run train\`, or pass --model DIR)`);
+    throw new UsageError(`model directory not found: ${show(modelDir)} (train a model first with \`npm run train\`, or pass --model DIR)`);
   }
-  if (!existsSync(join(modelDir, MODEL_JSON))) throw new CliError(`no ${MODEL_JSON} in ${show(modelDir)}`);
-  if (!existsSync(metadataPath)) throw new CliError(`metadata file not found: ${show(metadataPath)} (pass --metadata FILE)`);
+  if (!existsSync(join(modelDir, MODEL_JSON))) throw new UsageError(`no ${MODEL_JSON} in ${show(modelDir)}`);
+  if (!existsSync(metadataPath)) throw new UsageError(`metadata file not found: ${show(metadataPath)} (pass --metadata FILE)`);
   let files;
   try {
     files = await readLayersModelFiles(modelDir);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT') throw new CliError(`weights file named by ${MODEL_JSON} is missing: ${e.path ?? e.message}`);
+    if (e.code === 'ENOENT') throw new UsageError(`weights file named by ${MODEL_JSON} is missing: ${e.path ?? e.message}`);
     throw err;
   }
   let metadata: ModelMetadata;
   try {
     metadata = parseModelMetadata(JSON.parse(await readFile(metadataPath, 'utf8')));
   } catch (err) {
-    throw new CliError(`${show(metadataPath)}: ${(err as Error).message}`);
+    throw new UsageError(`${show(metadataPath)}: ${(err as Error).message}`);
   }
   return { ...files, metadata };
 }
@@ -260,12 +253,9 @@ async function checkOrtNode(files: { label: string; bytes: Uint8Array; web: Mode
   return results;
 }
 
-async function main(): Promise<number> {
+async function main(): Promise<number | 'help'> {
   const opts = parseCli(process.argv.slice(2));
-  if (opts.help) {
-    console.log(HELP);
-    return 0;
-  }
+  if (opts.help) return 'help';
   const read = await readInputs(opts.modelDir, opts.metadataPath);
   const { json, weights } = read;
   // Both files fold padding or neither does: serving reads one metadata for either file.
@@ -370,14 +360,6 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof CliError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      console.error(`export-onnx: ${(err as Error).message}\n(see --help)`);
-    } else {
-      console.error(`export-onnx: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    process.exit(1);
-  },
-);
+// A bad command line or missing input exits 2 with the usage; anything else (a failed check exits 1 from
+// main) prints one line.
+runScript('export-onnx', HELP, main, (err) => (err instanceof Error ? err.message : undefined));

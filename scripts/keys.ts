@@ -3,7 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseFlagsAndOperands, UsageError } from './lib/cli-flags.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8787';
 
@@ -39,7 +39,6 @@ export interface KeysIo {
   cwd: string;
 }
 
-class UsageError extends Error {}
 class ApiError extends Error {}
 
 /** Reads KEY=VALUE lines (the .dev.vars format wrangler dev uses); quotes around a value are removed. */
@@ -84,27 +83,23 @@ function table(rows: Record<string, string>[], columns: string[]): string {
 export async function main(argv: string[], io: KeysIo = defaultIo()): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        url: { type: 'string' },
-        token: { type: 'string' },
-        plan: { type: 'string' },
-        label: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        format: { type: 'string', default: 'csv' },
-        out: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
+    parsed = parseFlagsAndOperands(argv, {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      plan: { type: 'string' },
+      label: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      format: { type: 'string', default: 'csv' },
+      out: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
     });
   } catch (error) {
     io.stderr(`keys: ${(error as Error).message}\n\n${USAGE}\n`);
     return 2;
   }
-  const { values, positionals } = parsed;
+  const { values, operands: positionals } = parsed;
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') {
     (command === undefined && !values.help ? io.stderr : io.stdout)(`${USAGE}\n`);

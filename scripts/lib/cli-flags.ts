@@ -1,4 +1,4 @@
-// Command-line plumbing shared by the scripts (bench, load, eval): strict flag parsing, number flags, and
+// Command-line plumbing shared by the scripts (bench, load, eval, train, build-dataset, export-onnx, keys): strict flag parsing, number flags, and
 // one way to end: a usage error prints "<script>: <message>" plus the help and exits 2, any other failure
 // prints its stack and exits 1, --help prints the help and exits 0.
 import { parseArgs, type ParseArgsConfig } from 'node:util';

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEncoder, DEFAULT_VOCABULARY } from '../../src/core/encode.js';
@@ -688,4 +690,28 @@ describe('onnx-builder', () => {
       }),
     ).toThrow(/input "nope" is not defined/);
   });
+});
+
+describe('scripts/export-onnx.ts command line', () => {
+  const ROOT = join(import.meta.dirname, '../..');
+  const exportCli = (args: string[]) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/export-onnx.ts', ...args], { cwd: ROOT, timeout: 30_000 }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+
+  it('refuses bad flags and missing inputs with exit 2, one line naming the problem and the usage', async () => {
+    const missing = join(tmpdir(), 'dga-edge-no-such-model');
+    for (const [args, message] of [
+      [['--bogus'], /Unknown option '--bogus'/],
+      [['--samples', '0'], /--samples must be an integer >= 1 \(got "0"\)/],
+      [['--int8-scheme', 'fp16'], /--int8-scheme must be one of int8-weights/],
+      [['--model', missing], /model directory not found: .*dga-edge-no-such-model/],
+    ] as const) {
+      const r = await exportCli([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/Usage: npx tsx scripts\/export-onnx.ts/);
+    }
+  }, 60_000);
 });
