@@ -1,5 +1,6 @@
-// Command-line plumbing shared by the scripts (bench, load, eval, train, build-dataset, export-onnx, keys): strict flag parsing, number flags, and
-// one way to end: a usage error prints "<script>: <message>" plus the help and exits 2, any other failure
+// Command-line plumbing shared by the scripts (bench, load, eval, build-dataset, export-onnx, keys, ...; train.ts
+// keeps its own table of flags, which --resume merges with a checkpoint's): strict flag parsing, number flags,
+// and one way to end: a usage error prints "<script>: <message>" plus the help and exits 2, any other failure
 // prints its stack and exits 1, --help prints the help and exits 0.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
