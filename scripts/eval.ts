@@ -488,7 +488,8 @@ Options:
   --benign-lists A,B    benign source lists (one name per line, e.g. ../shared/data/benign/*.txt): each
                         benign test name is tagged with the first list, in this order, that holds it, and
                         FPRs and the highest-scoring benign names are reported per list (label audits)
-  --out DIR             output directory for metrics.json, roc.svg, report.md (required)
+  --out DIR             output directory for metrics.json, roc.svg, report.md and scores.tsv (every
+                        scored name: label, family, source, score, logit, predicted family) (required)
   --card PATH           also write the model card there (roc.svg is copied next to it)
   --quantization PATH   markdown with int8/quantization figures to include in the card
   --architecture PATH   markdown with the measurements behind the architecture to include in the card
@@ -685,6 +686,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   await writeFile(join(options.out, 'metrics.json'), JSON.stringify(result, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
   await writeFile(join(options.out, 'roc.svg'), svg);
   await writeFile(join(options.out, 'report.md'), renderReport(result));
+  await writeFile(join(options.out, 'scores.tsv'), formatScoresTsv([...test.scored, ...(extra?.result.scored ?? []), ...(held?.result.scored ?? [])]));
   if (options.card) {
     await mkdir(dirname(options.card), { recursive: true });
     const quantization = options.quantization ? { file: options.quantization, markdown: await readFile(options.quantization, 'utf8') } : undefined;
@@ -696,8 +698,21 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     const rocNextToCard = join(dirname(options.card), 'roc.svg');
     if (resolve(rocNextToCard) !== resolve(join(options.out, 'roc.svg'))) await copyFile(join(options.out, 'roc.svg'), rocNextToCard);
   }
-  log?.(`wrote ${['metrics.json', 'roc.svg', 'report.md'].map((f) => relative(process.cwd(), join(options.out, f))).join(', ')}${options.card ? ` and ${options.card}` : ''}`);
+  log?.(`wrote ${['metrics.json', 'roc.svg', 'report.md', 'scores.tsv'].map((f) => relative(process.cwd(), join(options.out, f))).join(', ')}${options.card ? ` and ${options.card}` : ''}`);
   return result;
+}
+
+/** The columns of <out>/scores.tsv, one row per scored name (error analysis, scripts/blend-scores.ts). */
+export const SCORES_COLUMNS = ['name', 'label', 'family', 'source', 'scored', 'score', 'logit', 'predicted_family', 'predicted_probability'] as const;
+
+/** Per-name results as TSV with a header row; numbers at full float32 precision, absent values empty. */
+export function formatScoresTsv(rows: readonly ScoredName[]): string {
+  const num = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '' : String(x));
+  const lines = [SCORES_COLUMNS.join('\t')];
+  for (const r of rows) {
+    lines.push([r.name, r.label, r.family, r.source, r.scored, num(r.score), num(r.logit), r.predictedFamily ?? '', num(r.predictedProbability)].join('\t'));
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** One-line summary for the terminal. */

@@ -25,6 +25,8 @@ import {
   type ScoringEngine,
 } from '../../scripts/eval.js';
 import { renderModelCard, renderReport, type EvalResult } from '../../scripts/lib/report.js';
+import { parseScoresTsv } from '../../scripts/lib/score-blend.js';
+import { rocAuc } from '../../scripts/lib/metrics.js';
 import { testMetadata } from '../fixtures/metadata.js';
 
 const FAMILIES = ['benign', 'alpha', 'beta', 'other'];
@@ -269,6 +271,18 @@ describe('eval end to end with the committed ONNX model', () => {
     expect(await readFile(join(out, 'report.md'), 'utf8')).toMatch(/Family as served: [\d.]+% of these names are called "other" \(open-set cut-off 0\.\d\d\)/);
     expect(metrics.familyHead.available).toBe(true); // the committed model has a family head
     expect(result.binary.auc.score).toBe(metrics.binary.auc.score);
+
+    // scores.tsv: one row per scored name of every source, with the same ranking the metrics used.
+    const scoresText = await readFile(join(out, 'scores.tsv'), 'utf8');
+    const scoreLines = scoresText.trimEnd().split('\n');
+    expect(scoreLines[0]).toBe('name\tlabel\tfamily\tsource\tscored\tscore\tlogit\tpredicted_family\tpredicted_probability');
+    expect(scoreLines).toHaveLength(1 + 50 + 2 + 10); // test (the invalid name is not scored), benign-extra, holdout
+    const google = scoreLines.find((l) => l.startsWith('google.com\t'))!.split('\t');
+    expect(google.slice(0, 5)).toEqual(['google.com', '0', 'benign', 'test: top', 'google']);
+    expect(Number(google[5])).toBe(metrics.binary.topBenign.find((t) => t.name === 'google.com')!.score);
+    const testRows = parseScoresTsv(scoresText).filter((r) => r.source !== 'holdout'); // the binary figures pool test and benign-extra
+    expect(rocAuc(testRows.map((r) => r.logit), testRows.map((r) => r.label))).toBeCloseTo(metrics.binary.auc.score, 12);
+    expect(scoreLines.filter((l) => l.split('\t')[3] === 'holdout')).toHaveLength(10);
 
     // The classifier path is the serving one: same score as loadNodeClassifier for a name.
     const { loadNodeClassifier } = await import('../../src/runtime/node-model.js');

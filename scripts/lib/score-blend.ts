@@ -1,0 +1,89 @@
+/**
+ * Blending the per-name results of several models (the scores.tsv files scripts/eval.ts writes): the mean
+ * of their logits, measured with the same figures as the card. It answers "would serving two models (or an
+ * ensemble distilled into one) pay?" without exporting anything (model/EXPERIMENTS.md section 12).
+ */
+import { detectionByGroup, operatingPointAtFpr, rocAuc } from './metrics.js';
+
+export interface ScoreRow {
+  name: string;
+  label: 0 | 1;
+  family: string;
+  source: string;
+  logit: number;
+}
+
+/**
+ * Reads scores.tsv text (header row first); throws with the line number on a malformed row. Rows without a
+ * logit (names the classifier does not score, e.g. a label in another script) are left out.
+ */
+export function parseScoresTsv(text: string, file = 'scores.tsv'): ScoreRow[] {
+  const lines = text.split('\n');
+  const header = lines[0]?.split('\t') ?? [];
+  const col = (name: string) => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new Error(`${file}: no "${name}" column in the header (a scores.tsv from scripts/eval.ts?)`);
+    return i;
+  };
+  const [iName, iLabel, iFamily, iSource, iLogit] = ['name', 'label', 'family', 'source', 'logit'].map(col) as [number, number, number, number, number];
+  const rows: ScoreRow[] = [];
+  for (let n = 1; n < lines.length; n++) {
+    const line = lines[n]!;
+    if (line === '') continue;
+    const c = line.split('\t');
+    const label = c[iLabel];
+    if (c[iLogit] === '' && (label === '0' || label === '1')) continue;
+    const logit = Number(c[iLogit]);
+    if ((label !== '0' && label !== '1') || Number.isNaN(logit)) throw new Error(`${file}:${n + 1}: expected a label 0/1 and a logit, got ${JSON.stringify(line.slice(0, 120))}`);
+    rows.push({ name: c[iName]!, label: label === '1' ? 1 : 0, family: c[iFamily]!, source: c[iSource]!, logit });
+  }
+  return rows;
+}
+
+export interface BlendFigures {
+  names: number;
+  auc: number;
+  /** Detection at FPR 1e-2, 1e-3, 1e-4. */
+  tpr: [number, number, number];
+  /** Mean of per-family detection at FPR 1e-3 over families with >= minFamily names (50: the 29 families of model/EXPERIMENTS.md). */
+  familyMean: number;
+}
+
+/** AUC, detection at the three FPRs and the per-family mean for one column of logits. */
+export function blendFigures(logits: ArrayLike<number>, labels: ArrayLike<number>, families: readonly string[], minFamily = 50): BlendFigures {
+  const tpr = [1e-2, 1e-3, 1e-4].map((f) => operatingPointAtFpr(logits, labels, f).tpr) as [number, number, number];
+  const at1e3 = operatingPointAtFpr(logits, labels, 1e-3).threshold;
+  const groups = detectionByGroup(logits, families, at1e3);
+  const kept = [...groups].filter(([family, g]) => family !== 'benign' && g.n >= minFamily).map(([, g]) => g.tpr);
+  return { names: logits.length, auc: rocAuc(logits, labels), tpr, familyMean: kept.reduce((a, b) => a + b, 0) / Math.max(1, kept.length) };
+}
+
+/**
+ * Joins the files on (name, label, source) and keeps the rows every file scored; returns their labels,
+ * families and one logit column per file. Throws when a file has a key twice.
+ */
+export function joinScores(files: readonly { file: string; rows: readonly ScoreRow[] }[]): { labels: Uint8Array; families: string[]; logits: Float64Array[] } {
+  const keyOf = (r: ScoreRow) => `${r.name}\t${r.label}\t${r.source}`;
+  const maps = files.map(({ file, rows }) => {
+    const m = new Map<string, ScoreRow>();
+    for (const r of rows) {
+      const k = keyOf(r);
+      if (m.has(k)) throw new Error(`${file}: ${r.name} (label ${r.label}, ${r.source}) appears twice`);
+      m.set(k, r);
+    }
+    return m;
+  });
+  const keys = [...maps[0]!.keys()].filter((k) => maps.every((m) => m.has(k)));
+  return {
+    labels: Uint8Array.from(keys, (k) => maps[0]!.get(k)!.label),
+    families: keys.map((k) => maps[0]!.get(k)!.family),
+    logits: maps.map((m) => Float64Array.from(keys, (k) => m.get(k)!.logit)),
+  };
+}
+
+/** The element-wise mean of logit columns. */
+export function meanLogits(columns: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(columns[0]?.length ?? 0);
+  for (const c of columns) for (let i = 0; i < out.length; i++) out[i]! += c[i]! / columns.length;
+  return out;
+}
