@@ -16,7 +16,8 @@
  * Training runs epoch by epoch: after each epoch the model, the Adam state and the best weights so far are
  * checkpointed in <out>/checkpoint (see saveCheckpoint in lib/train-model.ts); --resume <dir> continues from
  * the newest checkpoint there with the run's own saved flags (scripts/lib/resume-flags.ts). Early stopping watches --monitor with
- * --patience and restores the best epoch's weights before scoring and saving.
+ * --patience and restores the best epoch's weights before scoring and saving; with --lr-patience the
+ * learning rate is halved (--lr-factor) on a plateau first, and the checkpoint keeps the lowered rate.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
