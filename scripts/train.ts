@@ -36,6 +36,7 @@ import {
   createFamilyModel,
   copyWeights,
   createModel,
+  distillationTargets,
   familyMetrics,
   isMasked,
   loadLayersModelDir,
@@ -110,6 +111,8 @@ const FLAGS: Record<string, FlagSpec> = {
   'batch-size': { type: 'string', default: '512', help: 'batch size' },
   epochs: { type: 'string', default: '10', help: 'training epochs' },
   'learning-rate': { type: 'string', default: '0.001', help: 'Adam learning rate (the starting rate with --lr-patience; a resumed run continues at the rate its checkpoint reached unless this is given)' },
+  teacher: { type: 'string', help: 'distillation: comma-separated tfjs model directories (two-headed, the same family classes) whose blended family distribution (mean log-probability) becomes part of every training row\'s family target (model/EXPERIMENTS.md section 14). Not with --synthetic' },
+  'teacher-weight': { type: 'string', default: '0.5', help: 'with --teacher: the teachers\' share of the family target; the label keeps the rest' },
   'lr-patience': { type: 'string', default: '0', help: 'lower the learning rate after this many epochs without improvement of --monitor (0 = constant rate); below --patience, so one run from scratch takes the large then small steps' },
   'lr-factor': { type: 'string', default: '0.5', help: 'with --lr-patience: multiply the learning rate by this at each cut' },
   'min-learning-rate': { type: 'string', default: '0.00001', help: 'with --lr-patience: the learning rate is not lowered below this' },
@@ -337,6 +340,8 @@ async function main(): Promise<void> {
     batchSize: num(values, 'batch-size', (n) => int(n) && n > 0, 'a positive integer'),
     epochs: num(values, 'epochs', (n) => int(n) && n > 0, 'a positive integer'),
     learningRate: num(values, 'learning-rate', (n) => n > 0, 'positive'),
+    teachers: typeof values.teacher === 'string' ? values.teacher.split(',').map((t) => resolve(t.trim())).filter((t) => t !== resolve('')) : [],
+    teacherWeight: num(values, 'teacher-weight', (n) => n > 0 && n <= 1, 'in (0, 1]'),
     lrPatience: num(values, 'lr-patience', (n) => int(n) && n >= 0, 'a non-negative integer'),
     lrFactor: num(values, 'lr-factor', (n) => n > 0 && n < 1, 'in (0, 1)'),
     minLearningRate: num(values, 'min-learning-rate', (n) => n > 0, 'positive'),
@@ -357,6 +362,8 @@ async function main(): Promise<void> {
   // The effective flags (paths resolved), saved with every checkpoint: what a --resume continues with.
   const savedFlags: FlagValues = { ...(values as FlagValues), resume: undefined, 'init-from': undefined, help: undefined, dataset: cfg.dataset, data: cfg.data, out: cfg.out };
   if (cfg.backend !== 'wasm' && cfg.backend !== 'cpu') fail('--backend must be wasm or cpu');
+  for (const t of cfg.teachers) if (!existsSync(join(t, 'model.json'))) fail(`--teacher ${t} must hold model.json and its weights (a tfjs model directory)`);
+  if (cfg.teachers.length && (cfg.synthetic > 0 || cfg.syntheticWords > 0)) fail('--teacher cannot be combined with --synthetic or --synthetic-words (their rows have no single family to distil)');
   if (cfg.lrPatience > 0 && cfg.lrPatience >= cfg.patience) {
     fail(`--lr-patience ${cfg.lrPatience} must be below --patience ${cfg.patience}: early stopping would end the run before the learning rate is lowered`);
   }
@@ -449,6 +456,7 @@ async function main(): Promise<void> {
   const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: cfg.maxLength });
   const train = encodeSet(over.examples, encoder, families);
   const validation = encodeSet(valExamples, encoder, families);
+  if (cfg.teachers.length && !families) fail('--teacher needs the two-headed model (--family-head true)');
 
   let tfVersion = 'unknown';
   if (cfg.backend === 'wasm') {
@@ -460,6 +468,22 @@ async function main(): Promise<void> {
     tfVersion = tf.version.tfjs;
   }
   log(`train: tfjs ${tfVersion}, backend ${cfg.backend}`);
+  if (cfg.teachers.length) {
+    // Distillation: each teacher's family distribution over the training rows, blended and mixed with the label.
+    const probabilities: Float32Array[] = [];
+    for (const dir of cfg.teachers) {
+      const t0 = performance.now();
+      const teacher = await loadLayersModelDir(dir);
+      const units = teacher.outputNames.length > 1 ? (teacher.getLayer('family').getConfig() as { units: number }).units : 0;
+      if (units !== families!.length) fail(`--teacher ${dir}: its family head has ${units} classes, this dataset ${families!.length}`);
+      const p = predictAll(teacher, train, { familyProbabilities: true });
+      probabilities.push(p.familyProbabilities!);
+      teacher.dispose();
+      log(`train: teacher ${dir}: family probabilities of ${train.n} training rows in ${duration((performance.now() - t0) / 1000)}`);
+    }
+    train.familySoft = distillationTargets(probabilities, train.family!, families!.length, cfg.teacherWeight);
+  }
+  const softFamilyTargets = train.familySoft !== undefined;
 
   const modelOptions = {
     vocabulary: DEFAULT_VOCABULARY,
@@ -476,7 +500,7 @@ async function main(): Promise<void> {
   let model;
   let resume: { state: LoopState; bestWeights: import('@tensorflow/tfjs').Tensor[] | null } | undefined;
   if (cfg.resume) {
-    const ck = await loadCheckpoint(cfg.resume, { learningRate: cfg.learningRate, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight });
+    const ck = await loadCheckpoint(cfg.resume, { learningRate: cfg.learningRate, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, softFamilyTargets });
     const saved = ck.info as { families?: string[]; dataset?: string; data?: string };
     if (JSON.stringify(saved.families) !== JSON.stringify(families)) fail(`--resume: checkpoint family classes ${JSON.stringify(saved.families)} differ from this dataset's`);
     if ((saved.dataset ?? saved.data) !== (cfg.dataset ?? cfg.data)) log(`train: warning: checkpoint was trained on ${saved.dataset ?? saved.data}`);
@@ -493,7 +517,7 @@ async function main(): Promise<void> {
     }
   } else {
     model = families
-      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding, bigrams: cfg.bigrams, bigramDropout: cfg.bigramDropout })
+      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding, bigrams: cfg.bigrams, bigramDropout: cfg.bigramDropout, softFamilyTargets })
       : createModel(modelOptions);
     if (cfg.initFrom) {
       const from = await loadLayersModelDir(cfg.initFrom);
@@ -661,7 +685,7 @@ async function main(): Promise<void> {
         ...(cfg.lrPatience > 0 ? { learningRateDecay: { patience: cfg.lrPatience, factor: cfg.lrFactor, min: cfg.minLearningRate } } : {}),
         optimizer: 'adam',
         loss: families
-          ? `${cfg.benignWeight === 1 ? '' : `benign-weighted (${cfg.benignWeight}) `}binaryCrossentropy(score) + ${cfg.familyLossWeight} * categoricalCrossentropy(family)${synthetic.examples.length ? ' (synthetic names: -log(1 - P(benign)))' : ''}`
+          ? `${cfg.benignWeight === 1 ? '' : `benign-weighted (${cfg.benignWeight}) `}binaryCrossentropy(score) + ${cfg.familyLossWeight} * categoricalCrossentropy(family)${synthetic.examples.length ? ' (synthetic names: -log(1 - P(benign)))' : ''}${softFamilyTargets ? ` (soft targets: ${cfg.teacherWeight} x the teachers' blended distribution + the label)` : ''}`
           : 'binaryCrossentropy',
         familyCap: cfg.familyCap,
         sample: cfg.sample,
@@ -669,6 +693,7 @@ async function main(): Promise<void> {
         oversampleMin: cfg.oversampleMin,
         ...(cfg.synthetic > 0 ? { synthetic: cfg.synthetic } : {}),
         ...(cfg.syntheticWords > 0 ? { syntheticWords: cfg.syntheticWords } : {}),
+        ...(cfg.teachers.length ? { teachers: cfg.teachers, teacherWeight: cfg.teacherWeight } : {}),
         monitor: cfg.monitor,
         patience: cfg.patience,
         quantizationAware: cfg.quantizationAware,

@@ -275,6 +275,8 @@ export interface FamilyModelOptions extends ModelOptions {
    * character embedding before the LSTM: more input features at no recurrent cost. Needs masked. Default false.
    */
   bigrams?: boolean;
+  /** Soft family targets (distillation): compile with the soft cross-entropy. */
+  softFamilyTargets?: boolean;
   /** Training only: the share of names whose bigram term is dropped in a batch (default 0). */
   bigramDropout?: number;
 }
@@ -291,6 +293,50 @@ export function weightedSetCrossentropy(weight: number) {
       const p = tf.clipByValue(tf.sum(tf.mul(yTrue, yPred), -1), 1e-7, 1);
       return tf.mul(tf.neg(tf.log(p)), weight);
     });
+}
+
+/**
+ * Cross-entropy against a soft target (knowledge distillation), scaled by `weight`: -sum(y * log p). Used
+ * instead of weightedSetCrossentropy when the family targets are a teacher's distribution mixed with the
+ * label (train.ts --teacher), where -log(sum y * p) would only chase the teacher's top class.
+ */
+export function weightedSoftCrossentropy(weight: number) {
+  return (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
+    tf.tidy(() => tf.mul(tf.neg(tf.sum(tf.mul(yTrue, tf.log(tf.clipByValue(yPred, 1e-7, 1))), -1)), weight));
+}
+
+/**
+ * Distillation targets, row-major [n, k]: `teacherWeight` x the teachers' blended family distribution (the
+ * softmax of their mean log-probabilities, i.e. a blend of their logits) + the rest on the label's class.
+ */
+export function distillationTargets(teachers: readonly Float32Array[], family: ArrayLike<number>, k: number, teacherWeight: number): Float32Array {
+  const n = family.length;
+  for (const t of teachers) if (t.length !== n * k) throw new Error(`teacher probabilities hold ${t.length} values, want ${n} x ${k}`);
+  const out = new Float32Array(n * k);
+  const logs = new Float64Array(k);
+  for (let r = 0; r < n; r++) {
+    const f = family[r]!;
+    if (!(f >= 0 && f < k)) throw new Error(`family index ${f} out of range for ${k} classes (distillation needs one label per row)`);
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) {
+      let sum = 0;
+      for (const t of teachers) sum += Math.log(Math.max(t[r * k + c]!, 1e-12));
+      logs[c] = sum / teachers.length;
+      if (logs[c]! > max) max = logs[c]!;
+    }
+    let z = 0;
+    for (let c = 0; c < k; c++) z += Math.exp(logs[c]! - max);
+    for (let c = 0; c < k; c++) out[r * k + c] = (teacherWeight * Math.exp(logs[c]! - max)) / z;
+    out[r * k + f]! += 1 - teacherWeight;
+  }
+  return out;
+}
+
+/** The rows `rows` of soft targets [n, k] as a [rows.length, k] tensor. */
+function softTargetRows(soft: Float32Array, rows: ArrayLike<number>, k: number): tf.Tensor2D {
+  const data = new Float32Array(rows.length * k);
+  for (let i = 0; i < rows.length; i++) data.set(soft.subarray(rows[i]! * k, (rows[i]! + 1) * k), i * k);
+  return tf.tensor2d(data, [rows.length, k], 'float32');
 }
 
 /**
@@ -323,7 +369,15 @@ export function benignWeightedBinaryCrossentropy(benignWeight: number) {
 }
 
 /** Compiles a (created or loaded) model: Adam, BCE on `score` (benign rows weighted), weighted CCE on `family` if present. */
-export function compileModel(model: tf.LayersModel, options: { learningRate: number; familyLossWeight?: number; benignWeight?: number }): void {
+export interface CompileOptions {
+  learningRate: number;
+  familyLossWeight?: number;
+  benignWeight?: number;
+  /** The family targets are soft (distillation, EncodedFamilySet.familySoft): soft cross-entropy on `family`. */
+  softFamilyTargets?: boolean;
+}
+
+export function compileModel(model: tf.LayersModel, options: CompileOptions): void {
   const optimizer = tf.train.adam(options.learningRate);
   if (model.outputNames.length === 1) {
     model.compile({ optimizer, loss: 'binaryCrossentropy', metrics: ['accuracy'] });
@@ -333,7 +387,7 @@ export function compileModel(model: tf.LayersModel, options: { learningRate: num
     optimizer,
     loss: {
       score: benignWeightedBinaryCrossentropy(options.benignWeight ?? 1),
-      family: weightedSetCrossentropy(options.familyLossWeight ?? 1),
+      family: (options.softFamilyTargets ? weightedSoftCrossentropy : weightedSetCrossentropy)(options.familyLossWeight ?? 1),
     },
   });
 }
@@ -372,6 +426,8 @@ export function createFamilyModel(options: FamilyModelOptions): tf.LayersModel {
 /** An encoded set with family targets (index into the model's family classes). */
 export interface EncodedFamilySet extends EncodedSet {
   family?: Int32Array;
+  /** Soft family targets, row-major [n, K] (distillationTargets); used instead of `family` in training. */
+  familySoft?: Float32Array;
 }
 
 /** Whether a model masks its padding (its embedding has maskZero): then any batch width gives the same result. */
@@ -706,7 +762,7 @@ function targets(set: EncodedFamilySet, model: tf.LayersModel): tf.Tensor | tf.T
   if (model.outputNames.length === 1) return y;
   if (!set.family) throw new Error('a two-headed model needs family targets');
   const k = (model.getLayer('family').getConfig() as { units: number }).units;
-  return [y, familyTargets(set.family, k)];
+  return [y, set.familySoft ? tf.tensor2d(set.familySoft, [set.n, k], 'float32') : familyTargets(set.family, k)];
 }
 
 /**
@@ -736,7 +792,7 @@ async function fitBucketedEpoch(
     const width = Math.min(train.maxLength, Math.max(2, batches[b]!.width));
     const xs = tf.tensor2d(sliceRows(train, rows, width), [rows.length, width], 'int32');
     const ys = tf.tensor2d(Float32Array.from(rows, (r) => train.y[r]!), [rows.length, 1], 'float32');
-    const fs = twoHeads ? familyTargets(Int32Array.from(rows, (r) => train.family![r]!), k) : undefined;
+    const fs = !twoHeads ? undefined : train.familySoft ? softTargetRows(train.familySoft, rows, k) : familyTargets(Int32Array.from(rows, (r) => train.family![r]!), k);
     quantizer?.enter();
     let out: number | number[];
     try {
@@ -997,7 +1053,7 @@ export async function readCheckpointInfo(dir: string): Promise<Record<string, un
  * Loads the newest checkpoint in `dir`, compiles the model (same losses) and restores the Adam state, so
  * that training continues exactly where it stopped.
  */
-export async function loadCheckpoint(dir: string, options: { learningRate: number; familyLossWeight?: number; benignWeight?: number }): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(dir: string, options: CompileOptions): Promise<LoadedCheckpoint> {
   const name = (await readFileAsync(joinPath(dir, 'latest'), 'utf8')).trim();
   const path = joinPath(dir, name);
   const model = await tf.loadLayersModel(fileLoadHandler(joinPath(path, 'tfjs')));

@@ -903,5 +903,22 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     const out4 = join(tmp, 'e2e-wide');
     await run(process.execPath, [...args, '--out', out4, '--units', '6', '--epochs', '1', '--init-from', join(out, 'tfjs')], { cwd: ROOT, timeout: 60_000 });
     expect(parseModelMetadata(JSON.parse(await readFile(join(out4, 'metadata.json'), 'utf8'))).architecture.units).toBe(6);
-  }, 150_000);
+
+    // Distillation: two teachers of other sizes, blended into the family targets of a new run.
+    const out5 = join(tmp, 'e2e-distil');
+    const r5 = await run(process.execPath, [...args, '--out', out5, '--epochs', '1', '--teacher', `${join(out, 'tfjs')},${join(out4, 'tfjs')}`, '--teacher-weight', '0.6'], { cwd: ROOT, timeout: 60_000 });
+    expect(r5.stderr.match(/teacher .*: family probabilities of \d+ training rows/g)).toHaveLength(2);
+    const meta5 = parseModelMetadata(JSON.parse(await readFile(join(out5, 'metadata.json'), 'utf8')));
+    expect(meta5.training).toMatchObject({ hyperparameters: { teachers: [join(out, 'tfjs'), join(out4, 'tfjs')], teacherWeight: 0.6 } });
+    expect((meta5.training as { hyperparameters: { loss: string } }).hyperparameters.loss).toMatch(/soft targets: 0\.6 x the teachers' blended distribution/);
+    for (const [extra, message] of [
+      [['--teacher', join(out, 'tfjs'), '--synthetic', '10'], /--teacher cannot be combined with --synthetic/],
+      [['--teacher', join(tmp, 'nope')], /--teacher .*nope must hold model\.json/],
+      [['--teacher', join(out, 'tfjs'), '--teacher-weight', '0'], /--teacher-weight must be in \(0, 1\]/],
+    ] as const) {
+      const e = await run(process.execPath, [...args, '--out', out5, ...extra], { cwd: ROOT, timeout: 60_000 }).catch((x: { code: number; stderr: string }) => x);
+      expect(e).toMatchObject({ code: 2 });
+      expect((e as { stderr: string }).stderr).toMatch(message);
+    }
+  }, 200_000);
 });
