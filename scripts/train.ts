@@ -542,6 +542,7 @@ async function main(): Promise<void> {
   const totalSamples = train.n * (cfg.epochs - firstEpoch);
   let seen = 0;
   const rate = () => seen / ((performance.now() - trainStarted) / 1000);
+  let pendingCut: string | undefined;
   const loop = await trainLoop(model, train, validation, {
     epochs: cfg.epochs,
     batchSize: cfg.batchSize,
@@ -559,7 +560,8 @@ async function main(): Promise<void> {
     ...(cfg.lrPatience > 0 ? { learningRateDecay: { patience: cfg.lrPatience, factor: cfg.lrFactor, min: cfg.minLearningRate } } : {}),
     // A resumed run continues at the rate its checkpoint reached, unless this command line sets one.
     learningRate: resume?.state.learningRate !== undefined && explicit['learning-rate'] === undefined ? resume.state.learningRate : cfg.learningRate,
-    onLearningRateCut: (epoch, from, to) => log(`train: no improvement of ${cfg.monitor} for ${cfg.lrPatience} epoch(s) after epoch ${epoch}: learning rate ${from} -> ${to}`),
+    // The cut is decided before the epoch's line is printed; it is logged after it, where it reads in order.
+    onLearningRateCut: (epoch, from, to) => (pendingCut = `train: no improvement of ${cfg.monitor} for ${cfg.lrPatience} epoch(s) after epoch ${epoch}: learning rate ${from} -> ${to}`),
     onBatchEnd: ({ epoch, batch, batchesPerEpoch, loss }) => {
       seen = (epoch - firstEpoch) * train.n + Math.min(train.n, (batch + 1) * cfg.batchSize);
       const now = performance.now();
@@ -579,6 +581,8 @@ async function main(): Promise<void> {
           (rec.learningRate !== undefined ? `lr ${rec.learningRate} | ` : '') +
           `${rec.samplesPerSecond.toFixed(0)} samples/s | best epoch ${state.best?.epoch}${state.stopped ? ' | early stop' : ''} | checkpoint saved`,
       );
+      if (pendingCut) log(pendingCut);
+      pendingCut = undefined;
     },
   });
   const history = loop.state.history;
