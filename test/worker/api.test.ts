@@ -195,7 +195,19 @@ describe('the Worker in workerd, with the committed model', () => {
 
   it('rejects a body larger than MAX_BODY_BYTES with 413 payload_too_large', async () => {
     const big = JSON.stringify({ domains: ['a'.repeat(600 * 1024)] });
-    expectError(await post(big), 413, 'payload_too_large');
+    // The Worker refuses from the declared Content-Length without reading the body, and workerd may reset the
+    // connection while the client is still writing it (fetch failed: write ECONNRESET, seen once in CI): a
+    // transport race with no answer to check, so it is retried; the answer, when one arrives, must be the 413.
+    let answer: Awaited<ReturnType<typeof post>> | undefined;
+    for (let attempt = 1; answer === undefined; attempt++) {
+      try {
+        answer = await post(big);
+      } catch (error) {
+        const code = (error as { cause?: { code?: string } }).cause?.code;
+        if (attempt >= 5 || (code !== 'ECONNRESET' && code !== 'EPIPE')) throw error;
+      }
+    }
+    expectError(answer, 413, 'payload_too_large');
   });
 
   it('answers unknown routes with 404 not_found', async () => {
