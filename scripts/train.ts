@@ -340,7 +340,7 @@ async function main(): Promise<void> {
     batchSize: num(values, 'batch-size', (n) => int(n) && n > 0, 'a positive integer'),
     epochs: num(values, 'epochs', (n) => int(n) && n > 0, 'a positive integer'),
     learningRate: num(values, 'learning-rate', (n) => n > 0, 'positive'),
-    teachers: typeof values.teacher === 'string' ? values.teacher.split(',').map((t) => resolve(t.trim())).filter((t) => t !== resolve('')) : [],
+    teachers: typeof values.teacher === 'string' ? values.teacher.split(',').map((t) => t.trim()).filter((t) => t !== '').map((t) => resolve(t)) : [],
     teacherWeight: num(values, 'teacher-weight', (n) => n > 0 && n <= 1, 'in (0, 1]'),
     lrPatience: num(values, 'lr-patience', (n) => int(n) && n >= 0, 'a non-negative integer'),
     lrFactor: num(values, 'lr-factor', (n) => n > 0 && n < 1, 'in (0, 1)'),

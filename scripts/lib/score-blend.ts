@@ -51,9 +51,9 @@ export interface BlendFigures {
 
 /** AUC, detection at the three FPRs and the per-family mean for one column of logits. */
 export function blendFigures(logits: ArrayLike<number>, labels: ArrayLike<number>, families: readonly string[], minFamily = 50): BlendFigures {
-  const tpr = [1e-2, 1e-3, 1e-4].map((f) => operatingPointAtFpr(logits, labels, f).tpr) as [number, number, number];
-  const at1e3 = operatingPointAtFpr(logits, labels, 1e-3).threshold;
-  const groups = detectionByGroup(logits, families, at1e3);
+  const points = [1e-2, 1e-3, 1e-4].map((f) => operatingPointAtFpr(logits, labels, f));
+  const tpr = points.map((p) => p.tpr) as [number, number, number];
+  const groups = detectionByGroup(logits, families, points[1]!.threshold);
   const kept = [...groups].filter(([family, g]) => family !== 'benign' && g.n >= minFamily).map(([, g]) => g.tpr);
   return { names: logits.length, auc: rocAuc(logits, labels), tpr, familyMean: kept.reduce((a, b) => a + b, 0) / Math.max(1, kept.length) };
 }
