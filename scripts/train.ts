@@ -88,6 +88,8 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   bigrams: { type: 'boolean', help: 'add an embedding of character bigrams to the character embedding (more input features, no extra LSTM work; model/EXPERIMENTS.md section 5). With --init-from a model without one, its table starts at zero. Needs --padding mask' },
   'bigram-dropout': { type: 'string', default: '0', help: 'with --bigrams: the share of names trained without their bigram term in each batch (experiment)' },
+  trigrams: { type: 'string', default: '0', help: 'experiment: add a hashed embedding of character trigrams with this many rows (0 = none; model/EXPERIMENTS.md section 17). With --init-from a model without one, its table starts at zero. Needs --padding mask. The exporter does not build it yet' },
+  'trigram-dropout': { type: 'string', default: '0', help: 'with --trigrams: the share of names trained without their trigram term in each batch' },
   'keep-epochs': { type: 'boolean', help: 'keep every epoch\'s weights in <out>/checkpoint/epoch-NNN/tfjs (default: only the newest epoch is kept), e.g. for scripts/average-weights.ts' },
   'init-from': {
     type: 'string',
@@ -358,6 +360,8 @@ async function main(): Promise<void> {
     keepEpochs: values['keep-epochs'] === true,
     bigrams: values.bigrams === true,
     bigramDropout: num(values, 'bigram-dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'),
+    trigrams: num(values, 'trigrams', (n) => Number.isInteger(n) && n >= 0 && n <= 1_000_000, 'an integer in [0, 1000000]'),
+    trigramDropout: num(values, 'trigram-dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'),
   };
   // The effective flags (paths resolved), saved with every checkpoint: what a --resume continues with.
   const savedFlags: FlagValues = { ...(values as FlagValues), resume: undefined, 'init-from': undefined, help: undefined, dataset: cfg.dataset, data: cfg.data, out: cfg.out };
@@ -369,6 +373,7 @@ async function main(): Promise<void> {
   }
   if (values.padding !== 'mask' && values.padding !== 'count') fail('--padding must be mask or count');
   if (cfg.bigrams && values.padding !== 'mask') fail('--bigrams needs --padding mask (the bigram table masks the pad steps as the character embedding does)');
+  if (cfg.trigrams > 0 && values.padding !== 'mask') fail('--trigrams needs --padding mask (the trigram table masks the pad steps as the character embedding does)');
   if (cfg.initFrom && !existsSync(join(cfg.initFrom, 'model.json'))) fail(`--init-from ${cfg.initFrom} must hold model.json and its weights (a tfjs model directory)`);
   if (!['val_loss', 'val_score_loss', 'val_auc'].includes(cfg.monitor)) fail('--monitor must be val_score_loss, val_loss or val_auc');
   if (cfg.data) {
@@ -517,7 +522,7 @@ async function main(): Promise<void> {
     }
   } else {
     model = families
-      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding, bigrams: cfg.bigrams, bigramDropout: cfg.bigramDropout, softFamilyTargets })
+      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding, bigrams: cfg.bigrams, bigramDropout: cfg.bigramDropout, trigramBuckets: cfg.trigrams, trigramDropout: cfg.trigramDropout, softFamilyTargets })
       : createModel(modelOptions);
     if (cfg.initFrom) {
       const from = await loadLayersModelDir(cfg.initFrom);
@@ -666,6 +671,7 @@ async function main(): Promise<void> {
       recurrentActivation: 'sigmoid',
       ...(maskPadding ? { maskPadding: true } : {}),
       ...(model.layers.some((l) => l.name === BIGRAM_EMBEDDING) ? { bigrams: true } : {}),
+      ...(cfg.trigrams > 0 ? { trigrams: cfg.trigrams } : {}),
       ...(cfg.scoreFrom === 'family' ? { scoreFrom: 'family' as const } : {}),
     },
     onnx: families ? { input: 'chars', score: 'score', logit: 'logit', family: 'family' } : { input: 'chars', score: 'score', logit: 'logit' },
@@ -703,6 +709,7 @@ async function main(): Promise<void> {
         quantizationAware: cfg.quantizationAware,
         padding: maskPadding ? 'mask' : 'count',
         ...(cfg.bigramDropout > 0 ? { bigramDropout: cfg.bigramDropout } : {}),
+        ...(cfg.trigramDropout > 0 ? { trigramDropout: cfg.trigramDropout } : {}),
         ...(cfg.initFrom ? { initFrom: cfg.initFrom } : {}),
       },
       wallTimeSeconds: Math.round((performance.now() - started) / 1000),

@@ -39,6 +39,46 @@ export class BigramIndex extends tf.layers.Layer {
 tf.serialization.registerClass(BigramIndex);
 
 /**
+ * Trigram indices [n, T] from character indices (experiment, train.ts --trigrams): the two previous characters
+ * and the current one, ((prev2 * base + prev) * base + current) mod buckets + 1 (0 before the start), and 0
+ * where the current step is padding. base^3 (54,872 for 38) rows would be 1.8 M weights, so the trigrams share
+ * `buckets` rows: colliding trigrams share a vector, as in hashed n-gram features.
+ */
+export class TrigramIndex extends tf.layers.Layer {
+  static className = 'TrigramIndex';
+  readonly base: number;
+  readonly buckets: number;
+
+  constructor(config: { name?: string; base: number; buckets: number }) {
+    super({ ...config, dtype: 'int32', trainable: false });
+    this.base = config.base;
+    this.buckets = config.buckets;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0]! : inputs).toInt() as tf.Tensor2D;
+      const [n, t] = x.shape;
+      const shifted = (k: number) =>
+        t > k ? tf.concat([tf.zeros([n, k], 'int32'), x.slice([0, 0], [n, t - k])], 1) : tf.zeros([n, t], 'int32');
+      const base = tf.scalar(this.base, 'int32');
+      const code = tf.add(tf.mul(tf.add(tf.mul(shifted(2), base), shifted(1)), base), x);
+      const idx = tf.add(tf.mod(code, tf.scalar(this.buckets, 'int32')), tf.scalar(1, 'int32'));
+      return tf.where(tf.equal(x, 0), tf.zerosLike(idx), idx);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), base: this.base, buckets: this.buckets };
+  }
+}
+tf.serialization.registerClass(TrigramIndex);
+
+/**
  * Sum of the character and bigram embeddings that passes on the first input's mask (tfjs's own merge
  * layers add a leading dimension to the mask, which the LSTM then cannot use).
  */

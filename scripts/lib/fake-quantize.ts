@@ -29,6 +29,8 @@ const TARGETS: readonly { layer: string; weight: string }[] = [
   { layer: 'family', weight: 'kernel' },
   // train.ts --bigrams: the bigram table, int8 per column like the kernels (the character table stays float).
   { layer: 'bigram_embedding', weight: 'embeddings' },
+  // train.ts --trigrams (experiment): the hashed trigram table, likewise.
+  { layer: 'trigram_embedding', weight: 'embeddings' },
 ];
 
 /** The model's weights that the int8 export quantizes (the family head only when the model has one). */

@@ -30,6 +30,7 @@ export const FIXED_ON_RESUME = [
   'padding',
   'dropout',
   'bigrams',
+  'trigrams',
 ] as const;
 
 /** Never inherited: they say how this invocation starts, not how the run trains. */

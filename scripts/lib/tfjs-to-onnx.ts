@@ -18,7 +18,8 @@ import type { LayersModelJson } from './tfjs-files.js';
  *   - tf.sequential: [InputLayer] Embedding -> LSTM -> Dropout -> Dense(1, sigmoid) "score";
  *   - functional tf.model: InputLayer "chars" -> Embedding -> LSTM -> Dropout, feeding a Dense(1, sigmoid) score
  *     head and optionally a Dense(K, softmax) family head (detected from inbound_nodes and the activations);
- *     optionally with train.ts's bigram branch (BigramIndex -> Embedding, MaskedSum into the character embedding).
+ *     optionally with train.ts's bigram branch (BigramIndex -> Embedding, MaskedSum into the character embedding)
+ *     and its hashed trigram branch (TrigramIndex -> Embedding, MaskedSum into that sum).
  * Dropout is allowed anywhere on the trunk (identity at inference). Anything else stops the export with an
  * error naming the layer and option. Pure: same model.json + weights + metadata in, same bytes out.
  *
@@ -27,6 +28,7 @@ import type { LayersModelJson } from './tfjs-files.js';
  *   pad_steps  int32 [batch]           (maxLength - length: the pad steps folded into the initial state)
  *   Gather(embeddings [V,E], chars)              -> [N,T,E]
  *   [bigrams] + Gather(bigram table [V*V,E], Pad(Slice(chars)) * V + chars)  (previous x current character)
+ *   [trigrams] + Gather(trigram table [B+1,E], Where(chars = 0, 0, Mod((prev2 * V + prev) * V + chars, B) + 1))
  *   Transpose(perm 1,0,2)                         -> [T,N,E]
  *   Gather(H [maxLength+1,U], pad_steps) -> Unsqueeze(0) -> initial_h [1,N,U]; same for C -> initial_c
  *   LSTM(W [1,4U,E], R [1,4U,U], B [1,8U], "", initial_h, initial_c)
@@ -94,6 +96,8 @@ export interface ParsedLstmClassifier {
   embeddings: Float32Array; // [V,E]
   /** The bigram embedding added to the character embedding (train.ts --bigrams), or null. */
   bigrams: { base: number; embeddings: Float32Array /* [base*base, E] */ } | null;
+  /** The hashed trigram embedding added after it (train.ts --trigrams), or null. */
+  trigrams: { base: number; buckets: number; embeddings: Float32Array /* [buckets+1, E] */ } | null;
   kernel: Float32Array; // [E,4U], Keras gate order i,f,c,o
   recurrentKernel: Float32Array; // [U,4U]
   bias: Float32Array; // [4U]
@@ -172,6 +176,8 @@ interface Plan {
   embedding: LayerJson;
   /** The bigram branch (BigramIndex -> Embedding, summed into the character embedding), or null. */
   bigrams: { index: LayerJson; embedding: LayerJson } | null;
+  /** The trigram branch (TrigramIndex -> Embedding, summed after the bigram one), or null. */
+  trigrams: { index: LayerJson; embedding: LayerJson } | null;
   lstm: LayerJson;
   score: LayerJson;
   family: LayerJson | null;
@@ -239,7 +245,7 @@ function planSequential(config: unknown): Plan {
     unsupported(extra, `extra layer after the Dense output "${body[firstDense]!.config.name}" (expected Embedding, LSTM, Dropout, Dense)`);
   }
   const { embedding, lstm } = checkTrunk(body.slice(0, last), (i) => `position ${i + offset}`);
-  return { topology: 'sequential', inputLength, embedding, lstm, score: head, family: null, bigrams: null };
+  return { topology: 'sequential', inputLength, embedding, lstm, score: head, family: null, bigrams: null, trigrams: null };
 }
 
 /** One inbound tensor of a functional layer: [layer name, node index, tensor index, call kwargs]. */
@@ -269,9 +275,11 @@ function inboundOf(layer: LayerJson): string | null {
 function planFunctional(config: unknown): Plan {
   const c = config as { layers?: unknown; input_layers?: unknown; output_layers?: unknown };
   if (!Array.isArray(c?.layers)) throw new Error('tfjs-to-onnx: modelTopology has no layer list');
-  const split = splitBigramBranch(c.layers as LayerJson[]);
+  const trigramSplit = splitTrigramBranch(c.layers as LayerJson[]);
+  const split = splitBigramBranch(trigramSplit.layers);
   const layers = split.layers;
   const bigrams = split.bigrams;
+  const trigrams = trigramSplit.trigrams;
   const byName = new Map<string, LayerJson>();
   for (const layer of layers) {
     const name = layer?.name ?? (layer?.config?.name as string | undefined);
@@ -372,7 +380,42 @@ function planFunctional(config: unknown): Plan {
     unsupported(scores[1]!, `a second sigmoid head (the other is "${scores[0]!.name}"; only one score head is supported)`);
   }
   if (families.length > 1) unsupported(families[1]!, `a second softmax head (the other is "${families[0]!.name}")`);
-  return { topology: 'functional', inputLength, embedding, lstm, score: scores[0]!, family: families[0] ?? null, bigrams };
+  return { topology: 'functional', inputLength, embedding, lstm, score: scores[0]!, family: families[0] ?? null, bigrams, trigrams };
+}
+
+/**
+ * The hashed trigram branch of train.ts --trigrams: input -> TrigramIndex -> Embedding "trigram_embedding",
+ * and a MaskedSum of [the embeddings so far, trigram embedding] feeding the LSTM. Returns the layer list
+ * with the branch taken out (the LSTM reading the sum's first input), for splitBigramBranch and the planner.
+ */
+function splitTrigramBranch(layers: LayerJson[]): { layers: LayerJson[]; trigrams: { index: LayerJson; embedding: LayerJson } | null } {
+  const indexes = layers.filter((l) => l.class_name === 'TrigramIndex');
+  if (indexes.length === 0) return { layers, trigrams: null };
+  if (indexes.length !== 1) unsupported(indexes[1]!, 'a trigram branch must be exactly one TrigramIndex');
+  const index = indexes[0]!;
+  const embedding = layers.find((l) => l.class_name === 'Embedding' && inboundOf(l) === index.name);
+  if (!embedding) unsupported(index, 'no Embedding reads the TrigramIndex layer');
+  const sum = layers.find((l) => {
+    const node = (l.inbound_nodes as unknown[][] | undefined)?.[0];
+    return l.class_name === 'MaskedSum' && Array.isArray(node) && node.length === 2 && Array.isArray(node[1]) && node[1][0] === embedding.name;
+  });
+  if (!sum) unsupported(embedding, 'the trigram embedding must be the second input of a MaskedSum');
+  const first = ((sum.inbound_nodes as unknown[][])[0]![0] as unknown[])[0];
+  if (typeof first !== 'string') unsupported(sum, 'MaskedSum must read two layers');
+  const { base, buckets } = index.config;
+  if (!Number.isInteger(base) || !Number.isInteger(buckets) || (buckets as number) < 1) unsupported(index, `base ${JSON.stringify(base)} / buckets ${JSON.stringify(buckets)} must be positive integers`);
+  if (embedding.config.input_dim !== (buckets as number) + 1) unsupported(embedding, `input_dim ${JSON.stringify(embedding.config.input_dim)} is not TrigramIndex buckets ${JSON.stringify(buckets)} + 1`);
+  if (embedding.config.mask_zero !== true) unsupported(embedding, 'the trigram embedding must mask index 0');
+  // (prev2 * base + prev) * base + current must fit the int32 the graph computes it in.
+  if ((base as number) ** 3 > 2 ** 31 - 1) unsupported(index, `base ${base} cubed overflows int32`);
+  const rest: LayerJson[] = [];
+  for (const layer of layers) {
+    if (layer === index || layer === embedding || layer === sum) continue;
+    // (The bigram branch's MaskedSum reads two layers, neither of them this sum: inboundOf would refuse it.)
+    const readsSum = layer.class_name !== 'MaskedSum' && inboundOf(layer) === sum.name;
+    rest.push(readsSum ? { ...layer, inbound_nodes: [[[first, 0, 0, {}]]] } : layer);
+  }
+  return { layers: rest, trigrams: { index, embedding } };
 }
 
 /**
@@ -517,6 +560,13 @@ export function parseLstmClassifier(modelJson: ConvertInput['modelJson'], weight
     bigrams: plan.bigrams
       ? { base: plan.bigrams.index.config.base as number, embeddings: take(plan.bigrams.embedding, 'embeddings', [(plan.bigrams.index.config.base as number) ** 2, E]) }
       : null,
+    trigrams: plan.trigrams
+      ? {
+          base: plan.trigrams.index.config.base as number,
+          buckets: plan.trigrams.index.config.buckets as number,
+          embeddings: take(plan.trigrams.embedding, 'embeddings', [(plan.trigrams.index.config.buckets as number) + 1, E]),
+        }
+      : null,
     kernel: take(plan.lstm, 'kernel', [E, 4 * U]),
     recurrentKernel: take(plan.lstm, 'recurrent_kernel', [U, 4 * U]),
     bias: take(plan.lstm, 'bias', [4 * U]),
@@ -587,6 +637,7 @@ function checkMetadata(parsed: ParsedLstmClassifier, metadata: ExportMetadata | 
     check('units', arch.units, parsed.units);
     check('recurrentActivation', arch.recurrentActivation, 'sigmoid');
     check('bigrams', arch.bigrams === undefined ? undefined : arch.bigrams === true, parsed.bigrams !== null);
+    check('trigrams', arch.trigrams, parsed.trigrams?.buckets ?? (arch.trigrams === undefined ? undefined : 0));
   }
   if (metadata?.vocabulary !== undefined && metadata.vocabulary.length + 1 !== parsed.vocabSize) {
     throw new Error(
@@ -802,7 +853,10 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   const steps: string | number = fold ? 'length' : T;
   const int8Embedding = int8 && options.int8Embedding === true;
   const table = weight('embedding.weight', parsed.embeddings, [V, E], 0, int8Embedding);
-  node('Gather', [table, names.input], [parsed.bigrams ? 'embedded_chars' : 'embedded'], { axis: 0 }, 'embedding');
+  // The sum of the tables feeding the LSTM: characters, then bigrams, then trigrams (tfjs's order of adds).
+  const sumNames = ['embedded_chars', ...(parsed.bigrams ? ['embedded_sum_pairs'] : []), ...(parsed.trigrams ? ['embedded_sum_triples'] : [])];
+  sumNames[sumNames.length - 1] = 'embedded';
+  node('Gather', [table, names.input], [sumNames[0]!], { axis: 0 }, 'embedding');
   if (parsed.bigrams) {
     // Bigram index = previous character * base + character, the previous character of the first step being
     // padding (0): drop the last column, put a zero column in front. A pad step's index is 0 without a
@@ -822,7 +876,40 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
     // Per-column int8 in the int8 file, as quantization-aware training rounds it (fake-quantize.ts).
     const pairs = weight('bigram_embedding.weight', embeddings, [base * base, E], 1);
     node('Gather', [pairs, 'bigram.index'], ['embedded_pairs'], { axis: 0 }, 'bigram_embedding');
-    node('Add', ['embedded_chars', 'embedded_pairs'], ['embedded'], {}, 'embedding_sum');
+    node('Add', ['embedded_chars', 'embedded_pairs'], [sumNames[1]!], {}, 'embedding_sum');
+  }
+  if (parsed.trigrams) {
+    // Trigram index = Mod((prev2 * base + prev) * base + character, buckets) + 1, prev and prev2 the
+    // characters one and two steps back (0 before the start): the bigram's shift, done twice. Unlike the
+    // bigram index, a pad step's code is 0 but its bucket is not, so a Where gives pad steps 0, as tfjs does.
+    const { base, buckets, embeddings } = parsed.trigrams;
+    initializers.push(
+      makeTensor('trigram.slice_starts', 'INT64', [1], [0]),
+      makeTensor('trigram.slice_ends', 'INT64', [1], [-1]),
+      makeTensor('trigram.slice_axes', 'INT64', [1], [1]),
+      makeTensor('trigram.pads', 'INT64', [4], [0, 1, 0, 0]),
+      makeTensor('trigram.base', 'INT32', [], [base]),
+      makeTensor('trigram.buckets', 'INT32', [], [buckets]),
+      makeTensor('trigram.one', 'INT32', [], [1]),
+      makeTensor('trigram.zero', 'INT32', [], [0]),
+    );
+    const shift = (from: string, to: string) => {
+      node('Slice', [from, 'trigram.slice_starts', 'trigram.slice_ends', 'trigram.slice_axes'], [`${to}_cut`], {}, `${to}.drop_last`);
+      node('Pad', [`${to}_cut`, 'trigram.pads'], [to], { mode: 'constant' }, `${to}.shift`);
+    };
+    shift(names.input, 'trigram.prev');
+    shift('trigram.prev', 'trigram.prev2');
+    node('Mul', ['trigram.prev2', 'trigram.base'], ['trigram.prev2_scaled'], {}, 'trigram.scale2');
+    node('Add', ['trigram.prev2_scaled', 'trigram.prev'], ['trigram.pair'], {}, 'trigram.pair');
+    node('Mul', ['trigram.pair', 'trigram.base'], ['trigram.pair_scaled'], {}, 'trigram.scale');
+    node('Add', ['trigram.pair_scaled', names.input], ['trigram.code'], {}, 'trigram.code');
+    node('Mod', ['trigram.code', 'trigram.buckets'], ['trigram.bucket0'], { fmod: 0 }, 'trigram.hash');
+    node('Add', ['trigram.bucket0', 'trigram.one'], ['trigram.bucket'], {}, 'trigram.bucket');
+    node('Equal', [names.input, 'trigram.zero'], ['trigram.is_pad'], {}, 'trigram.is_pad');
+    node('Where', ['trigram.is_pad', 'trigram.zero', 'trigram.bucket'], ['trigram.index'], {}, 'trigram.index');
+    const triples = weight('trigram_embedding.weight', embeddings, [buckets + 1, E], 1);
+    node('Gather', [triples, 'trigram.index'], ['embedded_triples'], { axis: 0 }, 'trigram_embedding');
+    node('Add', [sumNames[sumNames.length - 2]!, 'embedded_triples'], ['embedded'], {}, 'trigram_sum');
   }
   node('Transpose', ['embedded'], ['embedded_tnc'], { perm: [1, 0, 2] }, 'to_time_major');
   valueInfo.push(makeValueInfo('embedded', 'FLOAT', ['batch', steps, E]), makeValueInfo('embedded_tnc', 'FLOAT', [steps, 'batch', E]));
@@ -964,7 +1051,7 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
     : `outputs "${names.logit}" and "${names.score}": float32 [batch]`;
   const schemeNote = scheme === 'float' ? '' : ` Weights: ${SCHEME_DOC[scheme]}.`;
   const docString =
-    `${modelLabel}: character-level LSTM DGA-domain classifier (embedding ${V}x${E}${parsed.bigrams ? ` plus a ${parsed.bigrams.base ** 2}x${E} bigram embedding` : ''}, LSTM ${U} units, ${heads}), ` +
+    `${modelLabel}: character-level LSTM DGA-domain classifier (embedding ${V}x${E}${parsed.bigrams ? ` plus a ${parsed.bigrams.base ** 2}x${E} bigram embedding` : ''}${parsed.trigrams ? ` plus a ${parsed.trigrams.buckets + 1}x${E} hashed trigram embedding` : ''}, LSTM ${U} units, ${heads}), ` +
     `converted from a tfjs LayersModel${input.modelJson.generatedBy ? ` (${input.modelJson.generatedBy})` : ''} by ${PRODUCER_NAME}. ` +
     (fold
       ? `Inputs "${names.input}": int32 [batch, length <= ${T}] character indices pre-padded to the batch's longest label, and "${names.padSteps}": int32 [batch] = ${T} - length ` +

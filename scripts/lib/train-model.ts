@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BigramIndex, MaskedSum } from './bigram-index.js';
+import { BigramIndex, MaskedSum, TrigramIndex } from './bigram-index.js';
 import { mkdir as mkdirAsync, readdir as readdirAsync, readFile as readFileAsync, rename, rm, writeFile as writeFileAsync } from 'node:fs/promises';
 import { join as joinPath } from 'node:path';
 import { paddedRowLength } from '../../src/core/encode.js';
@@ -279,6 +279,10 @@ export interface FamilyModelOptions extends ModelOptions {
   softFamilyTargets?: boolean;
   /** Training only: the share of names whose bigram term is dropped in a batch (default 0). */
   bigramDropout?: number;
+  /** Experiment: add a hashed trigram embedding with this many rows (0 = none; needs masked). */
+  trigramBuckets?: number;
+  /** Training only: the share of names whose trigram term is dropped in a batch (default 0). */
+  trigramDropout?: number;
 }
 
 /**
@@ -394,6 +398,10 @@ export function compileModel(model: tf.LayersModel, options: CompileOptions): vo
 
 /** Name of the bigram embedding layer (createFamilyModel with bigrams). */
 export const BIGRAM_EMBEDDING = 'bigram_embedding';
+/** Name of the hashed trigram embedding layer (createFamilyModel with trigramBuckets; experiment). */
+export const TRIGRAM_EMBEDDING = 'trigram_embedding';
+/** Embedding tables a warm start may add at zero (the model then starts as the one it came from). */
+const ADDABLE_TABLES = [BIGRAM_EMBEDDING, TRIGRAM_EMBEDDING];
 
 /** Builds and compiles the two-headed model. Seed Math.random first for reproducibility. */
 export function createFamilyModel(options: FamilyModelOptions): tf.LayersModel {
@@ -411,6 +419,14 @@ export function createFamilyModel(options: FamilyModelOptions): tf.LayersModel {
       .embedding({ name: BIGRAM_EMBEDDING, inputDim: base * base, outputDim: embeddingDim, maskZero: true, embeddingsInitializer: 'zeros' })
       .apply(pairs) as tf.SymbolicTensor;
     embedded = new MaskedSum({ name: 'embedding_sum', dropRate: options.bigramDropout ?? 0 }).apply([embedded, pairEmbedded]) as tf.SymbolicTensor;
+  }
+  if (options.trigramBuckets) {
+    const base = vocabulary.length + 1;
+    const triples = new TrigramIndex({ name: 'trigram_index', base, buckets: options.trigramBuckets }).apply(chars) as tf.SymbolicTensor;
+    const tripleEmbedded = tf.layers
+      .embedding({ name: TRIGRAM_EMBEDDING, inputDim: options.trigramBuckets + 1, outputDim: embeddingDim, maskZero: true, embeddingsInitializer: 'zeros' })
+      .apply(triples) as tf.SymbolicTensor;
+    embedded = new MaskedSum({ name: 'trigram_sum', dropRate: options.trigramDropout ?? 0 }).apply([embedded, tripleEmbedded]) as tf.SymbolicTensor;
   }
   const hidden = tf.layers
     .lstm({ name: 'lstm', units, activation: 'tanh', recurrentActivation: 'sigmoid', returnSequences: false, useBias: true })
@@ -938,11 +954,12 @@ export function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
     tf.dispose(tensors);
     return;
   }
-  // A --bigrams model warm-started from one without bigrams keeps its zero-initialised bigram table: the
+  // A --bigrams (or --trigrams) model warm-started from one without that table keeps it zero-initialised: the
   // sum of the embeddings is then the starting model's, so training starts from that model's function.
-  const added = (m: tf.LayersModel) => m.layers.some((l) => l.name === BIGRAM_EMBEDDING) && !from.layers.some((l) => l.name === BIGRAM_EMBEDDING);
-  const skip = added(to) ? BIGRAM_EMBEDDING : undefined;
-  const kept = (m: tf.LayersModel) => m.weights.filter((w) => !skip || !w.originalName.startsWith(`${skip}/`));
+  const has = (m: tf.LayersModel, name: string) => m.layers.some((l) => l.name === name);
+  const skipped = ADDABLE_TABLES.filter((name) => has(to, name) && !has(from, name));
+  const skip = skipped.length > 0;
+  const kept = (m: tf.LayersModel) => m.weights.filter((w) => !skipped.some((name) => w.originalName.startsWith(`${name}/`)));
   const describe = (m: tf.LayersModel) => kept(m).map((w) => `${w.originalName}[${w.shape.join(',')}]`);
   const a = describe(from);
   const b = describe(to);

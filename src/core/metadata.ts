@@ -43,6 +43,11 @@ export interface ModelMetadata {
      * embedding before the LSTM (train.ts --bigrams). The graph computes it from its input; informational.
      */
     bigrams?: boolean;
+    /**
+     * Rows of a hashed embedding of character trigrams (two previous characters x current one, mod this
+     * many, + 1) added before the LSTM as well (train.ts --trigrams). The graph computes it; informational.
+     */
+    trigrams?: number;
   };
   /**
    * Input and output tensor names of the ONNX graph; `family` only when the model has a family head.

@@ -663,6 +663,89 @@ describe('bigram model (train.ts --bigrams: character + bigram embedding, masked
   });
 });
 
+describe('trigram model (train.ts --trigrams: + hashed trigram embedding after the bigram one) -> ONNX', () => {
+  const B = 53;
+  const meta = { ...metadata, families: TINY_FAMILIES, onnx: { ...metadata.onnx, family: 'family' } };
+  const build = (seed: number, trigramBuckets = B) => {
+    const model = createFamilyModel({
+      vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH, embeddingDim: E, units: U, dropout: 0.25, learningRate: 0.01,
+      families: TINY_FAMILIES, familyLossWeight: 0.5, masked: true, bigrams: true, trigramBuckets,
+    });
+    setSeededWeights(model, seed);
+    return model;
+  };
+  const predict = (model: tf.LayersModel, chars: Int32Array, n: number, width: number) =>
+    tf.tidy(() => (model.predict(tf.tensor2d(chars, [n, width], 'int32')) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
+
+  it('hashes (prev2 x prev x current) into the trigram table with Mod (pad steps: row 0, by a Where) and adds it after the bigram sum', async () => {
+    await tf.setBackend('cpu');
+    const files = await artifactsOf(build(SEED + 31));
+    const g = parseModel(convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: { ...meta, architecture: { trigrams: B } } })).graph as onnx.GraphProto;
+    const ops = g.node.map((n) => n.name);
+    expect(ops.indexOf('embedding_sum')).toBeLessThan(ops.indexOf('trigram_sum'));
+    for (const op of ['trigram.hash', 'trigram.index', 'trigram_embedding']) expect(ops).toContain(op);
+    expect(g.node.find((n) => n.name === 'trigram_sum')!.input).toEqual(['embedded_sum_pairs', 'embedded_triples']);
+    expect(g.node.find((n) => n.name === 'to_time_major')!.input).toEqual(['embedded']);
+    expect(g.initializer.find((i) => i.name === 'trigram_embedding.weight')!.dims!.map(Number)).toEqual([B + 1, E]);
+    const int8 = parseModel(convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, { scheme: 'int8-weights' })).graph as onnx.GraphProto;
+    expect(int8.initializer.find((i) => i.name === 'trigram_embedding.weight.scale')!.dims!.map(Number)).toEqual([E]);
+    // metadata that says otherwise is refused
+    expect(() => convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: { ...meta, architecture: { trigrams: 99 } } })).toThrow(
+      /architecture.trigrams 99 disagrees with the model \(53\)/,
+    );
+  });
+
+  it('agrees with tfjs at every width, also pre-padded (float within 1e-5; int8 = float on the int8 grid); the trigram term matters', async () => {
+    await tf.setBackend('cpu');
+    const model = build(SEED + 32);
+    snapModelToInt8Grid(model);
+    const files = await artifactsOf(model);
+    const float = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta });
+    const int8 = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, { scheme: 'int8-weights' });
+    const zeroed = build(SEED + 32);
+    snapModelToInt8Grid(zeroed);
+    zeroed.getLayer('trigram_embedding').setWeights([tf.zeros([B + 1, E])]);
+    const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH });
+    const names = [...randomNames(300, SEED + 33), 'a', 'zz', 'abc', 'google'].filter((n) => n !== '');
+    let diff = 0;
+    let int8Diff = 0;
+    let termDiff = 0;
+    const byLength = new Map<number, number[]>();
+    names.forEach((n, i) => byLength.set(Math.min(n.length, MAX_LENGTH), [...(byLength.get(Math.min(n.length, MAX_LENGTH)) ?? []), i]));
+    for (const [width, rows] of byLength) {
+      const chars = encoder.encodeBatch(rows.map((i) => names[i]!), width);
+      const [expected, expectedFamilies] = predict(model, chars, rows.length, width);
+      const [without] = predict(zeroed, chars, rows.length, width);
+      const a = await runOnnx(float, chars, rows.length, 'family', width);
+      const b = await runOnnx(int8, chars, rows.length, 'family', width);
+      rows.forEach((_, k) => {
+        diff = Math.max(diff, Math.abs(a.scores[k]! - expected![k]!));
+        for (let c = 0; c < TINY_FAMILIES.length; c++) diff = Math.max(diff, Math.abs(a.families![k * TINY_FAMILIES.length + c]! - expectedFamilies![k * TINY_FAMILIES.length + c]!));
+        int8Diff = Math.max(int8Diff, Math.abs(a.scores[k]! - b.scores[k]!));
+        termDiff = Math.max(termDiff, Math.abs(without![k]! - expected![k]!));
+      });
+    }
+    expect(termDiff).toBeGreaterThan(1e-2);
+    expect(diff).toBeLessThan(1e-5);
+    expect(int8Diff).toBeLessThan(1e-6);
+    // tfjs masks pad steps; the full-width (pre-padded) tfjs input scores as the name's own width does.
+    const short = ['ab', 'xyz'];
+    const full = predict(model, encoder.encodeBatch(short), short.length, MAX_LENGTH)[0]!;
+    const own = await runOnnx(float, encoder.encodeBatch(['xyz'], 3), 1, 'family', 3);
+    expect(Math.abs(full[1]! - own.scores[0]!)).toBeLessThan(1e-5);
+    model.dispose();
+    zeroed.dispose();
+  });
+
+  it('refuses a trigram table whose size is not buckets + 1', async () => {
+    await tf.setBackend('cpu');
+    const files = await artifactsOf(build(SEED + 34));
+    const json = structuredClone(files.json);
+    (json.modelTopology as { config: { layers: FunctionalLayer[] } }).config.layers.find((x) => x.class_name === 'TrigramIndex')!.config.buckets = 60;
+    expect(() => convertLayersModel({ modelJson: json, weights: files.weights, metadata: meta })).toThrow(/trigram_embedding.*input_dim 54 is not TrigramIndex buckets 60 \+ 1/);
+  });
+});
+
 describe('onnx-builder', () => {
   it('checks element counts against dims', () => {
     expect(() => makeTensor('w', 'FLOAT', [2, 3], new Float32Array(5))).toThrow(/5 values given for dims \[2, 3\] \(6 elements\)/);

@@ -10,13 +10,14 @@ import { DEFAULT_VOCABULARY } from '../../src/core/encode.js';
 import { parseModelMetadata } from '../../src/core/metadata.js';
 import { normalizeDomain } from '../../src/core/normalize.js';
 import { buildDataset, buildSplits, checkDataDir, createRng, formatSplitTsv, loadDataset, parseSplitTsv, readDataDir, readSplitFile } from '../../scripts/lib/dataset.js';
-import { BigramIndex, MaskedSum } from '../../scripts/lib/bigram-index.js';
+import { BigramIndex, MaskedSum, TrigramIndex } from '../../scripts/lib/bigram-index.js';
 import { canonicalFamily } from '../../scripts/lib/family-map.js';
 import { fileLoadHandler, fileSaveHandler } from '../../scripts/lib/tfjs-files.js';
 import { setupWasmBackend } from '../../scripts/lib/tfjs-wasm-backend.js';
 import {
   benignWeightedBinaryCrossentropy,
   BIGRAM_EMBEDDING,
+  TRIGRAM_EMBEDDING,
   copyWeights,
   createFamilyModel,
   createModel,
@@ -768,6 +769,19 @@ describe('masked model and length-bucketed training', () => {
     expect(Array.from((layer.apply(tf.tensor2d([5], [1, 1], 'int32')) as tf.Tensor).dataSync())).toEqual([5]); // width 1
   });
 
+  it('TrigramIndex: two previous characters x current one, hashed into buckets 1..B, 0 on pad steps', async () => {
+    await tf.setBackend('wasm');
+    const layer = new TrigramIndex({ base: 38, buckets: 101 });
+    // "ab" pre-padded to width 4 and a full row "abcd" (a=1, b=2, c=3, d=4).
+    const out = layer.apply(tf.tensor2d([0, 0, 1, 2, 1, 2, 3, 4], [2, 4], 'int32')) as tf.Tensor;
+    const h = (p2: number, p1: number, c: number) => (((p2 * 38 + p1) * 38 + c) % 101) + 1;
+    expect(out.dtype).toBe('int32');
+    expect(Array.from(out.dataSync())).toEqual([0, 0, h(0, 0, 1), h(0, 1, 2), h(0, 0, 1), h(0, 1, 2), h(1, 2, 3), h(2, 3, 4)]);
+    expect(Array.from(out.dataSync()).every((v) => v >= 0 && v <= 101)).toBe(true);
+    expect(Array.from((layer.apply(tf.tensor2d([5], [1, 1], 'int32')) as tf.Tensor).dataSync())).toEqual([h(0, 0, 5)]); // width 1
+    expect(new TrigramIndex({ base: 38, buckets: 101 }).getConfig()).toMatchObject({ base: 38, buckets: 101 });
+  });
+
   it('MaskedSum with dropRate: in training each name keeps its bigram term scaled by 1/(1-rate) or loses it; at inference it is always added', async () => {
     await tf.setBackend('wasm');
     const layer = new MaskedSum({ dropRate: 0.5 });
@@ -808,6 +822,23 @@ describe('masked model and length-bucketed training', () => {
     expect(Array.from(table()).some((v) => v !== 0)).toBe(true);
     // The other direction is refused: a bigram model's weights do not fit a model without the table.
     expect(() => copyWeights(to, make(15))).toThrow(/weights differ/);
+  });
+  it('a trigram model warm-started from a bigram model starts as that model (zero trigram table), then the table trains', async () => {
+    await tf.setBackend('wasm');
+    const opts = { vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 3, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5, masked: true, bigrams: true };
+    Math.random = createRng(21);
+    const from = createFamilyModel(opts);
+    from.getLayer(BIGRAM_EMBEDDING).setWeights([tf.randomNormal([38 * 38, 4], 0, 0.3, 'float32', 3)]);
+    const to = createFamilyModel({ ...opts, trigramBuckets: 97, trigramDropout: 0.5 });
+    copyWeights(from, to);
+    const table = () => to.getLayer(TRIGRAM_EMBEDDING).getWeights()[0]!.dataSync();
+    expect(table().length).toBe(98 * 4);
+    expect(Array.from(table()).every((v) => v === 0)).toBe(true);
+    const set = data(22, 100);
+    expectClose(predictAll(to, set).scores, predictAll(from, set).scores, 1e-6);
+    await trainLoop(to, data(23, 256), data(24, 64), { epochs: 1, batchSize: 32, seed: 1, monitor: 'val_loss', patience: 2, minDelta: 0, familyLossWeight: 0.5 });
+    expect(Array.from(table()).some((v) => v !== 0)).toBe(true);
+    expect(() => copyWeights(to, from)).toThrow(/weights differ/);
   });
 });
 
