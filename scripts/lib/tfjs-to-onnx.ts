@@ -880,8 +880,9 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   }
   if (parsed.trigrams) {
     // Trigram index = Mod((prev2 * base + prev) * base + character, buckets) + 1, prev and prev2 the
-    // characters one and two steps back (0 before the start): the bigram's shift, done twice. Unlike the
-    // bigram index, a pad step's code is 0 but its bucket is not, so a Where gives pad steps 0, as tfjs does.
+    // characters one and two steps back (0 before the start). prev2 * base + prev is the previous step's
+    // bigram index, so with the bigram branch present the graph shifts that one (fewer ops per call).
+    // Unlike the bigram index, a pad step's code is 0 but its bucket is not: a Where gives it row 0, as tfjs.
     const { base, buckets, embeddings } = parsed.trigrams;
     initializers.push(
       makeTensor('trigram.slice_starts', 'INT64', [1], [0]),
@@ -897,12 +898,16 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
       node('Slice', [from, 'trigram.slice_starts', 'trigram.slice_ends', 'trigram.slice_axes'], [`${to}_cut`], {}, `${to}.drop_last`);
       node('Pad', [`${to}_cut`, 'trigram.pads'], [to], { mode: 'constant' }, `${to}.shift`);
     };
-    shift(names.input, 'trigram.prev');
-    shift('trigram.prev', 'trigram.prev2');
-    node('Mul', ['trigram.prev2', 'trigram.base'], ['trigram.prev2_scaled'], {}, 'trigram.scale2');
-    node('Add', ['trigram.prev2_scaled', 'trigram.prev'], ['trigram.pair'], {}, 'trigram.pair');
-    node('Mul', ['trigram.pair', 'trigram.base'], ['trigram.pair_scaled'], {}, 'trigram.scale');
-    node('Add', ['trigram.pair_scaled', names.input], ['trigram.code'], {}, 'trigram.code');
+    let pairs = 'bigram.index';
+    if (!parsed.bigrams) {
+      pairs = 'trigram.pair';
+      shift(names.input, 'trigram.prev');
+      node('Mul', ['trigram.prev', 'trigram.base'], ['trigram.prev_scaled'], {}, 'trigram.pair_scale');
+      node('Add', ['trigram.prev_scaled', names.input], [pairs], {}, 'trigram.pair');
+    }
+    shift(pairs, 'trigram.prev_pair');
+    node('Mul', ['trigram.prev_pair', 'trigram.base'], ['trigram.prev_pair_scaled'], {}, 'trigram.scale');
+    node('Add', ['trigram.prev_pair_scaled', names.input], ['trigram.code'], {}, 'trigram.code');
     node('Mod', ['trigram.code', 'trigram.buckets'], ['trigram.bucket0'], { fmod: 0 }, 'trigram.hash');
     node('Add', ['trigram.bucket0', 'trigram.one'], ['trigram.bucket'], {}, 'trigram.bucket');
     node('Equal', [names.input, 'trigram.zero'], ['trigram.is_pad'], {}, 'trigram.is_pad');

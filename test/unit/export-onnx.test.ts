@@ -737,6 +737,29 @@ describe('trigram model (train.ts --trigrams: + hashed trigram embedding after t
     zeroed.dispose();
   });
 
+  it('builds its own pair index when the model has no bigram branch, and agrees with tfjs', async () => {
+    await tf.setBackend('cpu');
+    const model = createFamilyModel({
+      vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH, embeddingDim: E, units: U, dropout: 0.25, learningRate: 0.01,
+      families: TINY_FAMILIES, familyLossWeight: 0.5, masked: true, trigramBuckets: B,
+    });
+    setSeededWeights(model, SEED + 35);
+    const files = await artifactsOf(model);
+    const float = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta });
+    const g = parseModel(float).graph as onnx.GraphProto;
+    expect(g.node.map((n) => n.name)).toContain('trigram.pair');
+    expect(g.node.find((n) => n.name === 'trigram_sum')!.input).toEqual(['embedded_chars', 'embedded_triples']);
+    const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH });
+    let diff = 0;
+    for (const name of ['a', 'qz', 'abc', 'google', 'xjwqkzpvbnlk']) {
+      const chars = encoder.encodeBatch([name], name.length);
+      const expected = predict(model, chars, 1, name.length)[0]!;
+      diff = Math.max(diff, Math.abs((await runOnnx(float, chars, 1, 'family', name.length)).scores[0]! - expected[0]!));
+    }
+    expect(diff).toBeLessThan(1e-5);
+    model.dispose();
+  });
+
   it('refuses a trigram table whose size is not buckets + 1', async () => {
     await tf.setBackend('cpu');
     const files = await artifactsOf(build(SEED + 34));
