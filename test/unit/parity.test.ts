@@ -107,7 +107,7 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
     int8Out = await ortWeb(int8Bytes);
   });
 
-  it('float ONNX matches tfjs: |score| and |family p| <= 1e-5, |logit| <= 1e-4', () => {
+  it('float ONNX matches tfjs: |score| <= 1e-5, |family p| <= 5e-5, |logit| <= 1e-4', () => {
     const c = compareOutputs(reference, floatOut, metadata.threshold);
     console.info(
       `tfjs vs float ONNX over ${c.count} names: max |score diff| ${c.maxScoreDiff.toExponential(2)}, max |logit diff| ${c.maxLogitDiff.toExponential(2)} ` +
@@ -121,10 +121,13 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
     // (tfjs and onnxruntime sum and approximate sigmoid/tanh differently, over 40 steps) shows up ~4x larger
     // in the logit: the committed model measured 2.7e-5 there (score 6.7e-6).
     expect(c.maxLogitDiff).toBeLessThanOrEqual(1e-4);
-    if (c.maxFamilyDiff !== undefined) expect(c.maxFamilyDiff).toBeLessThanOrEqual(1e-5);
+    // The family probabilities come out of a 34-way softmax over logits that carry the same rounding: with
+    // the trigram table (one more add per step) 2026.11.29-1 measured 1.6e-5 here (2026.11.28-6: under 1e-5),
+    // with its score within 1.9e-6. A wrong row or op moves them by 1e-2 and more.
+    if (c.maxFamilyDiff !== undefined) expect(c.maxFamilyDiff).toBeLessThanOrEqual(5e-5);
   });
 
-  it('folded padding: length groups at their own width give the full-width outputs within 1e-6 (float and int8), and tfjs within 1e-5', async () => {
+  it('folded padding: length groups at their own width give the full-width outputs within 1e-6 (float and int8), and tfjs as above', async () => {
     expect(metadata.onnx.padSteps, 'model/metadata.json has no onnx.padSteps: run `npm run export`').toBe('pad_steps');
     for (const [label, bytes, full] of [
       ['float', floatBytes, floatOut],
@@ -150,7 +153,7 @@ describe('committed model: tfjs vs float ONNX vs int8 ONNX', () => {
         console.info(`tfjs vs folded float ONNX: max |score diff| ${t.maxScoreDiff.toExponential(2)}, max |logit diff| ${t.maxLogitDiff.toExponential(2)}`);
         expect(t.maxScoreDiff).toBeLessThanOrEqual(1e-5);
         expect(t.maxLogitDiff).toBeLessThanOrEqual(1e-4);
-        if (t.maxFamilyDiff !== undefined) expect(t.maxFamilyDiff).toBeLessThanOrEqual(1e-5);
+        if (t.maxFamilyDiff !== undefined) expect(t.maxFamilyDiff).toBeLessThanOrEqual(5e-5);
       }
     }
   });
