@@ -39,7 +39,7 @@ export class BigramIndex extends tf.layers.Layer {
 tf.serialization.registerClass(BigramIndex);
 
 /**
- * Trigram indices [n, T] from character indices (experiment, train.ts --trigrams): the two previous characters
+ * Trigram indices [n, T] from character indices (train.ts --trigrams; model/EXPERIMENTS.md section 17): the two previous characters
  * and the current one, ((prev2 * base + prev) * base + current) mod buckets + 1 (0 before the start), and 0
  * where the current step is padding. base^3 (54,872 for 38) rows would be 1.8 M weights, so the trigrams share
  * `buckets` rows: colliding trigrams share a vector, as in hashed n-gram features.

@@ -29,7 +29,7 @@ const TARGETS: readonly { layer: string; weight: string }[] = [
   { layer: 'family', weight: 'kernel' },
   // train.ts --bigrams: the bigram table, int8 per column like the kernels (the character table stays float).
   { layer: 'bigram_embedding', weight: 'embeddings' },
-  // train.ts --trigrams (experiment): the hashed trigram table, likewise.
+  // train.ts --trigrams: the hashed trigram table, likewise.
   { layer: 'trigram_embedding', weight: 'embeddings' },
 ];
 

@@ -279,7 +279,7 @@ export interface FamilyModelOptions extends ModelOptions {
   softFamilyTargets?: boolean;
   /** Training only: the share of names whose bigram term is dropped in a batch (default 0). */
   bigramDropout?: number;
-  /** Experiment: add a hashed trigram embedding with this many rows (0 = none; needs masked). */
+  /** Add a hashed trigram embedding with this many rows (0 = none; needs masked), zero-initialised. */
   trigramBuckets?: number;
   /** Training only: the share of names whose trigram term is dropped in a batch (default 0). */
   trigramDropout?: number;
@@ -398,7 +398,7 @@ export function compileModel(model: tf.LayersModel, options: CompileOptions): vo
 
 /** Name of the bigram embedding layer (createFamilyModel with bigrams). */
 export const BIGRAM_EMBEDDING = 'bigram_embedding';
-/** Name of the hashed trigram embedding layer (createFamilyModel with trigramBuckets; experiment). */
+/** Name of the hashed trigram embedding layer (createFamilyModel with trigramBuckets). */
 export const TRIGRAM_EMBEDDING = 'trigram_embedding';
 /** Embedding tables a warm start may add at zero (the model then starts as the one it came from). */
 const ADDABLE_TABLES = [BIGRAM_EMBEDDING, TRIGRAM_EMBEDDING];
