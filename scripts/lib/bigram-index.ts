@@ -4,6 +4,13 @@
 // file, so load such models through it (loadLayersModelDir). The exporter rebuilds the branch from ONNX ops.
 import * as tf from '@tensorflow/tfjs';
 
+/** Character indices [n, T] k steps later: column t holds column t - k, the first k columns 0 (before the start). */
+function shiftRight(x: tf.Tensor2D, k: number): tf.Tensor2D {
+  const [n, t] = x.shape;
+  if (t <= k) return tf.zeros([n, t], 'int32');
+  return tf.concat([tf.zeros([n, k], 'int32'), x.slice([0, 0], [n, t - k])], 1);
+}
+
 /**
  * A weightless layer that turns character indices [n, T] into bigram indices: prev * base + current, where
  * prev is the previous character (0 before the first), and 0 where the current step is padding, so the
@@ -25,9 +32,7 @@ export class BigramIndex extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0]! : inputs).toInt() as tf.Tensor2D;
-      const [n, t] = x.shape;
-      const prev = t > 1 ? tf.concat([tf.zeros([n, 1], 'int32'), x.slice([0, 0], [n, t - 1])], 1) : tf.zeros([n, 1], 'int32');
-      const idx = tf.add(tf.mul(prev, tf.scalar(this.base, 'int32')), x);
+      const idx = tf.add(tf.mul(shiftRight(x, 1), tf.scalar(this.base, 'int32')), x);
       return tf.where(tf.equal(x, 0), tf.zerosLike(idx), idx);
     });
   }
@@ -62,11 +67,8 @@ export class TrigramIndex extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0]! : inputs).toInt() as tf.Tensor2D;
-      const [n, t] = x.shape;
-      const shifted = (k: number) =>
-        t > k ? tf.concat([tf.zeros([n, k], 'int32'), x.slice([0, 0], [n, t - k])], 1) : tf.zeros([n, t], 'int32');
       const base = tf.scalar(this.base, 'int32');
-      const code = tf.add(tf.mul(tf.add(tf.mul(shifted(2), base), shifted(1)), base), x);
+      const code = tf.add(tf.mul(tf.add(tf.mul(shiftRight(x, 2), base), shiftRight(x, 1)), base), x);
       const idx = tf.add(tf.mod(code, tf.scalar(this.buckets, 'int32')), tf.scalar(1, 'int32'));
       return tf.where(tf.equal(x, 0), tf.zerosLike(idx), idx);
     });

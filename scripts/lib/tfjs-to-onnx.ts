@@ -637,7 +637,7 @@ function checkMetadata(parsed: ParsedLstmClassifier, metadata: ExportMetadata | 
     check('units', arch.units, parsed.units);
     check('recurrentActivation', arch.recurrentActivation, 'sigmoid');
     check('bigrams', arch.bigrams === undefined ? undefined : arch.bigrams === true, parsed.bigrams !== null);
-    check('trigrams', arch.trigrams, parsed.trigrams?.buckets ?? (arch.trigrams === undefined ? undefined : 0));
+    check('trigrams', arch.trigrams, parsed.trigrams?.buckets ?? 0);
   }
   if (metadata?.vocabulary !== undefined && metadata.vocabulary.length + 1 !== parsed.vocabSize) {
     throw new Error(
@@ -857,20 +857,29 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   const sumNames = ['embedded_chars', ...(parsed.bigrams ? ['embedded_sum_pairs'] : []), ...(parsed.trigrams ? ['embedded_sum_triples'] : [])];
   sumNames[sumNames.length - 1] = 'embedded';
   node('Gather', [table, names.input], [sumNames[0]!], { axis: 0 }, 'embedding');
+  // [N,T] -> the same one step later (column t holds column t-1, column 0 is 0): drop the last column, put a
+  // zero column in front. The bigram and trigram indices use it; its constants are added once.
+  let shiftConstants = false;
+  const shiftRight = (from: string, to: string, nodePrefix: string) => {
+    if (!shiftConstants) {
+      shiftConstants = true;
+      initializers.push(
+        makeTensor('shift.slice_starts', 'INT64', [1], [0]),
+        makeTensor('shift.slice_ends', 'INT64', [1], [-1]),
+        makeTensor('shift.slice_axes', 'INT64', [1], [1]),
+        makeTensor('shift.pads', 'INT64', [4], [0, 1, 0, 0]),
+      );
+    }
+    node('Slice', [from, 'shift.slice_starts', 'shift.slice_ends', 'shift.slice_axes'], [`${to}_cut`], {}, `${nodePrefix}.drop_last`);
+    node('Pad', [`${to}_cut`, 'shift.pads'], [to], { mode: 'constant' }, `${nodePrefix}.shift`);
+  };
   if (parsed.bigrams) {
     // Bigram index = previous character * base + character, the previous character of the first step being
     // padding (0): drop the last column, put a zero column in front. A pad step's index is 0 without a
     // Where, because under pre-padding the step before a pad step is a pad step too.
     const { base, embeddings } = parsed.bigrams;
-    initializers.push(
-      makeTensor('bigram.slice_starts', 'INT64', [1], [0]),
-      makeTensor('bigram.slice_ends', 'INT64', [1], [-1]),
-      makeTensor('bigram.slice_axes', 'INT64', [1], [1]),
-      makeTensor('bigram.pads', 'INT64', [4], [0, 1, 0, 0]),
-      makeTensor('bigram.base', 'INT32', [], [base]),
-    );
-    node('Slice', [names.input, 'bigram.slice_starts', 'bigram.slice_ends', 'bigram.slice_axes'], ['bigram.prev_cut'], {}, 'bigram.drop_last');
-    node('Pad', ['bigram.prev_cut', 'bigram.pads'], ['bigram.prev'], { mode: 'constant' }, 'bigram.shift');
+    initializers.push(makeTensor('bigram.base', 'INT32', [], [base]));
+    shiftRight(names.input, 'bigram.prev', 'bigram');
     node('Mul', ['bigram.prev', 'bigram.base'], ['bigram.prev_scaled'], {}, 'bigram.scale');
     node('Add', ['bigram.prev_scaled', names.input], ['bigram.index'], {}, 'bigram.index');
     // Per-column int8 in the int8 file, as quantization-aware training rounds it (fake-quantize.ts).
@@ -885,27 +894,19 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
     // Unlike the bigram index, a pad step's code is 0 but its bucket is not: a Where gives it row 0, as tfjs.
     const { base, buckets, embeddings } = parsed.trigrams;
     initializers.push(
-      makeTensor('trigram.slice_starts', 'INT64', [1], [0]),
-      makeTensor('trigram.slice_ends', 'INT64', [1], [-1]),
-      makeTensor('trigram.slice_axes', 'INT64', [1], [1]),
-      makeTensor('trigram.pads', 'INT64', [4], [0, 1, 0, 0]),
       makeTensor('trigram.base', 'INT32', [], [base]),
       makeTensor('trigram.buckets', 'INT32', [], [buckets]),
       makeTensor('trigram.one', 'INT32', [], [1]),
       makeTensor('trigram.zero', 'INT32', [], [0]),
     );
-    const shift = (from: string, to: string) => {
-      node('Slice', [from, 'trigram.slice_starts', 'trigram.slice_ends', 'trigram.slice_axes'], [`${to}_cut`], {}, `${to}.drop_last`);
-      node('Pad', [`${to}_cut`, 'trigram.pads'], [to], { mode: 'constant' }, `${to}.shift`);
-    };
     let pairs = 'bigram.index';
     if (!parsed.bigrams) {
       pairs = 'trigram.pair';
-      shift(names.input, 'trigram.prev');
+      shiftRight(names.input, 'trigram.prev', 'trigram.prev');
       node('Mul', ['trigram.prev', 'trigram.base'], ['trigram.prev_scaled'], {}, 'trigram.pair_scale');
       node('Add', ['trigram.prev_scaled', names.input], [pairs], {}, 'trigram.pair');
     }
-    shift(pairs, 'trigram.prev_pair');
+    shiftRight(pairs, 'trigram.prev_pair', 'trigram.prev_pair');
     node('Mul', ['trigram.prev_pair', 'trigram.base'], ['trigram.prev_pair_scaled'], {}, 'trigram.scale');
     node('Add', ['trigram.prev_pair_scaled', names.input], ['trigram.code'], {}, 'trigram.code');
     node('Mod', ['trigram.code', 'trigram.buckets'], ['trigram.bucket0'], { fmod: 0 }, 'trigram.hash');
