@@ -90,6 +90,8 @@ const FLAGS: Record<string, FlagSpec> = {
   'bigram-dropout': { type: 'string', default: '0', help: 'with --bigrams: the share of names trained without their bigram term in each batch (experiment)' },
   trigrams: { type: 'string', default: '0', help: 'add a hashed embedding of character trigrams with this many rows (0 = none; 2026.11.29-1 has 8191; model/EXPERIMENTS.md section 17). With --init-from a model without one, its table starts at zero. Needs --padding mask' },
   'trigram-dropout': { type: 'string', default: '0', help: 'with --trigrams: the share of names trained without their trigram term in each batch' },
+  fourgrams: { type: 'string', default: '0', help: 'add a hashed embedding of character four-grams (three previous characters x current one) with this many rows after the trigram one (0 = none; model/EXPERIMENTS.md section 19). With --init-from a model without one, its table starts at zero. Needs --trigrams' },
+  'fourgram-dropout': { type: 'string', default: '0', help: 'with --fourgrams: the share of names trained without their four-gram term in each batch' },
   'keep-epochs': { type: 'boolean', help: 'keep every epoch\'s weights in <out>/checkpoint/epoch-NNN/tfjs (default: only the newest epoch is kept), e.g. for scripts/average-weights.ts' },
   'init-from': {
     type: 'string',
@@ -362,6 +364,8 @@ async function main(): Promise<void> {
     bigramDropout: num(values, 'bigram-dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'),
     trigrams: num(values, 'trigrams', (n) => Number.isInteger(n) && n >= 0 && n <= 1_000_000, 'an integer in [0, 1000000]'),
     trigramDropout: num(values, 'trigram-dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'),
+    fourgrams: num(values, 'fourgrams', (n) => Number.isInteger(n) && n >= 0 && n <= 1_000_000, 'an integer in [0, 1000000]'),
+    fourgramDropout: num(values, 'fourgram-dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'),
   };
   // The effective flags (paths resolved), saved with every checkpoint: what a --resume continues with.
   const savedFlags: FlagValues = { ...(values as FlagValues), resume: undefined, 'init-from': undefined, help: undefined, dataset: cfg.dataset, data: cfg.data, out: cfg.out };
@@ -374,6 +378,7 @@ async function main(): Promise<void> {
   if (values.padding !== 'mask' && values.padding !== 'count') fail('--padding must be mask or count');
   if (cfg.bigrams && values.padding !== 'mask') fail('--bigrams needs --padding mask (the bigram table masks the pad steps as the character embedding does)');
   if (cfg.trigrams > 0 && values.padding !== 'mask') fail('--trigrams needs --padding mask (the trigram table masks the pad steps as the character embedding does)');
+  if (cfg.fourgrams > 0 && cfg.trigrams === 0) fail('--fourgrams needs --trigrams (the four-gram index extends the trigram one, in the graph too)');
   if (cfg.initFrom && !existsSync(join(cfg.initFrom, 'model.json'))) fail(`--init-from ${cfg.initFrom} must hold model.json and its weights (a tfjs model directory)`);
   if (!['val_loss', 'val_score_loss', 'val_auc'].includes(cfg.monitor)) fail('--monitor must be val_score_loss, val_loss or val_auc');
   if (cfg.data) {
@@ -522,7 +527,7 @@ async function main(): Promise<void> {
     }
   } else {
     model = families
-      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding, bigrams: cfg.bigrams, bigramDropout: cfg.bigramDropout, trigramBuckets: cfg.trigrams, trigramDropout: cfg.trigramDropout, softFamilyTargets })
+      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding, bigrams: cfg.bigrams, bigramDropout: cfg.bigramDropout, trigramBuckets: cfg.trigrams, trigramDropout: cfg.trigramDropout, fourgramBuckets: cfg.fourgrams, fourgramDropout: cfg.fourgramDropout, softFamilyTargets })
       : createModel(modelOptions);
     if (cfg.initFrom) {
       const from = await loadLayersModelDir(cfg.initFrom);
@@ -672,6 +677,7 @@ async function main(): Promise<void> {
       ...(maskPadding ? { maskPadding: true } : {}),
       ...(model.layers.some((l) => l.name === BIGRAM_EMBEDDING) ? { bigrams: true } : {}),
       ...(cfg.trigrams > 0 ? { trigrams: cfg.trigrams } : {}),
+      ...(cfg.fourgrams > 0 ? { fourgrams: cfg.fourgrams } : {}),
       ...(cfg.scoreFrom === 'family' ? { scoreFrom: 'family' as const } : {}),
     },
     onnx: families ? { input: 'chars', score: 'score', logit: 'logit', family: 'family' } : { input: 'chars', score: 'score', logit: 'logit' },
@@ -710,6 +716,7 @@ async function main(): Promise<void> {
         padding: maskPadding ? 'mask' : 'count',
         ...(cfg.bigramDropout > 0 ? { bigramDropout: cfg.bigramDropout } : {}),
         ...(cfg.trigramDropout > 0 ? { trigramDropout: cfg.trigramDropout } : {}),
+        ...(cfg.fourgramDropout > 0 ? { fourgramDropout: cfg.fourgramDropout } : {}),
         ...(cfg.initFrom ? { initFrom: cfg.initFrom } : {}),
       },
       wallTimeSeconds: Math.round((performance.now() - started) / 1000),

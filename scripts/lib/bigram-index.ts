@@ -47,17 +47,22 @@ tf.serialization.registerClass(BigramIndex);
  * Trigram indices [n, T] from character indices (train.ts --trigrams; model/EXPERIMENTS.md section 17): the two previous characters
  * and the current one, ((prev2 * base + prev) * base + current) mod buckets + 1 (0 before the start), and 0
  * where the current step is padding. base^3 (54,872 for 38) rows would be 1.8 M weights, so the trigrams share
- * `buckets` rows: colliding trigrams share a vector, as in hashed n-gram features.
+ * `buckets` rows: colliding trigrams share a vector, as in hashed n-gram features. With `order` 4 (train.ts
+ * --fourgrams; section 19) the same for the three previous characters and the current one.
  */
 export class TrigramIndex extends tf.layers.Layer {
   static className = 'TrigramIndex';
   readonly base: number;
   readonly buckets: number;
+  /** Characters per n-gram: 3 (models saved before 4 existed have no `order`) or 4. */
+  readonly order: number;
 
-  constructor(config: { name?: string; base: number; buckets: number }) {
+  constructor(config: { name?: string; base: number; buckets: number; order?: number }) {
     super({ ...config, dtype: 'int32', trainable: false });
     this.base = config.base;
     this.buckets = config.buckets;
+    this.order = config.order ?? 3;
+    if (this.order !== 3 && this.order !== 4) throw new Error(`TrigramIndex: order ${this.order} is not 3 or 4`);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
@@ -68,14 +73,17 @@ export class TrigramIndex extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0]! : inputs).toInt() as tf.Tensor2D;
       const base = tf.scalar(this.base, 'int32');
-      const code = tf.add(tf.mul(tf.add(tf.mul(shiftRight(x, 2), base), shiftRight(x, 1)), base), x);
+      // Horner's rule over the characters order - 1 steps back to the current one.
+      let code: tf.Tensor2D = shiftRight(x, this.order - 1);
+      for (let k = this.order - 2; k >= 0; k--) code = tf.add(tf.mul(code, base), k === 0 ? x : shiftRight(x, k));
       const idx = tf.add(tf.mod(code, tf.scalar(this.buckets, 'int32')), tf.scalar(1, 'int32'));
       return tf.where(tf.equal(x, 0), tf.zerosLike(idx), idx);
     });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), base: this.base, buckets: this.buckets };
+    // order only when 4, so a trigram model's saved config stays as it was.
+    return { ...super.getConfig(), base: this.base, buckets: this.buckets, ...(this.order === 3 ? {} : { order: this.order }) };
   }
 }
 tf.serialization.registerClass(TrigramIndex);

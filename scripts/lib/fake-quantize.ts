@@ -31,6 +31,8 @@ const TARGETS: readonly { layer: string; weight: string }[] = [
   { layer: 'bigram_embedding', weight: 'embeddings' },
   // train.ts --trigrams: the hashed trigram table, likewise.
   { layer: 'trigram_embedding', weight: 'embeddings' },
+  // train.ts --fourgrams: the hashed four-gram table, likewise.
+  { layer: 'fourgram_embedding', weight: 'embeddings' },
 ];
 
 /** The model's weights that the int8 export quantizes (the family head only when the model has one). */

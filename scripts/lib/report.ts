@@ -348,11 +348,12 @@ export interface CardOptions {
   unseenReport?: string;
 }
 
-/** Trainable parameters of the embeddings (characters, and bigrams / hashed trigrams when present) / LSTM / dense heads (score, and family when present). */
+/** Trainable parameters of the embeddings (characters, and bigrams / hashed trigrams / hashed four-grams when present) / LSTM / dense heads (score, and family when present). */
 export function parameterCount(m: ModelMetadata): { embedding: number; lstm: number; dense: number; total: number } {
   const v = m.vocabulary.length + 1;
   const { embeddingDim: e, units: u } = m.architecture;
-  const embedding = v * e + (m.architecture.bigrams ? v * v * e : 0) + (m.architecture.trigrams ? (m.architecture.trigrams + 1) * e : 0);
+  const embedding = v * e + (m.architecture.bigrams ? v * v * e : 0) + (m.architecture.trigrams ? (m.architecture.trigrams + 1) * e : 0) +
+    (m.architecture.fourgrams ? (m.architecture.fourgrams + 1) * e : 0);
   const lstm = 4 * (e * u + u * u + u);
   const dense = u + 1 + (m.families ? (u + 1) * m.families.length : 0);
   return { embedding, lstm, dense, total: embedding + lstm + dense };
@@ -485,7 +486,7 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
   s.push('## Model');
   s.push(
     [
-      `- Architecture: embedding ${a.embeddingDim}${a.bigrams ? ` + bigram embedding ${a.embeddingDim} (previous x current character, ${(m.vocabulary.length + 1) ** 2} rows, added to the character embedding: more input features, no extra LSTM work)` : ''}${a.trigrams ? ` + hashed trigram embedding ${a.embeddingDim} (two previous characters x current one, mod ${a.trigrams}, ${a.trigrams + 1} rows, added likewise)` : ''} -> ${a.cell.toUpperCase()} ${a.units} units (recurrent activation ${a.recurrentActivation}) -> dropout ${a.dropout} (training only) -> dense 1 with sigmoid (score)${m.families ? ` and dense ${m.families.length} with softmax (family)` : ''}.`,
+      `- Architecture: embedding ${a.embeddingDim}${a.bigrams ? ` + bigram embedding ${a.embeddingDim} (previous x current character, ${(m.vocabulary.length + 1) ** 2} rows, added to the character embedding: more input features, no extra LSTM work)` : ''}${a.trigrams ? ` + hashed trigram embedding ${a.embeddingDim} (two previous characters x current one, mod ${a.trigrams}, ${a.trigrams + 1} rows, added likewise)` : ''}${a.fourgrams ? ` + hashed four-gram embedding ${a.embeddingDim} (three previous characters x current one, mod ${a.fourgrams}, ${a.fourgrams + 1} rows, added likewise)` : ''} -> ${a.cell.toUpperCase()} ${a.units} units (recurrent activation ${a.recurrentActivation}) -> dropout ${a.dropout} (training only) -> dense 1 with sigmoid (score)${m.families ? ` and dense ${m.families.length} with softmax (family)` : ''}.`,
       `- Parameters: ${int(params.total)} (embedding ${int(params.embedding)}, LSTM ${int(params.lstm)}, dense ${int(params.dense)}).` +
         (options.onnxBytes ? ` ONNX file evaluated: ${(options.onnxBytes / 1024).toFixed(1)} KiB.` : ''),
       `- Outputs: \`${m.onnx.score}\` (probability of DGA) and \`${m.onnx.logit}\` (its logit)` +

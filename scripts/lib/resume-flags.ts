@@ -31,6 +31,7 @@ export const FIXED_ON_RESUME = [
   'dropout',
   'bigrams',
   'trigrams',
+  'fourgrams',
 ] as const;
 
 /** Never inherited: they say how this invocation starts, not how the run trains. */

@@ -19,7 +19,8 @@ import type { LayersModelJson } from './tfjs-files.js';
  *   - functional tf.model: InputLayer "chars" -> Embedding -> LSTM -> Dropout, feeding a Dense(1, sigmoid) score
  *     head and optionally a Dense(K, softmax) family head (detected from inbound_nodes and the activations);
  *     optionally with train.ts's bigram branch (BigramIndex -> Embedding, MaskedSum into the character embedding)
- *     and its hashed trigram branch (TrigramIndex -> Embedding, MaskedSum into that sum).
+ *     and its hashed trigram branch (TrigramIndex -> Embedding, MaskedSum into that sum), and after it a hashed
+ *     four-gram branch (TrigramIndex with order 4, likewise).
  * Dropout is allowed anywhere on the trunk (identity at inference). Anything else stops the export with an
  * error naming the layer and option. Pure: same model.json + weights + metadata in, same bytes out.
  *
@@ -29,6 +30,7 @@ import type { LayersModelJson } from './tfjs-files.js';
  *   Gather(embeddings [V,E], chars)              -> [N,T,E]
  *   [bigrams] + Gather(bigram table [V*V,E], Pad(Slice(chars)) * V + chars)  (previous x current character)
  *   [trigrams] + Gather(trigram table [B+1,E], Where(chars = 0, 0, Mod((prev2 * V + prev) * V + chars, B) + 1))
+ *   [fourgrams] + Gather(four-gram table [B4+1,E], Where(chars = 0, 0, Mod(((prev3 * V + prev2) * V + prev) * V + chars, B4) + 1))
  *   Transpose(perm 1,0,2)                         -> [T,N,E]
  *   Gather(H [maxLength+1,U], pad_steps) -> Unsqueeze(0) -> initial_h [1,N,U]; same for C -> initial_c
  *   LSTM(W [1,4U,E], R [1,4U,U], B [1,8U], "", initial_h, initial_c)
@@ -98,6 +100,8 @@ export interface ParsedLstmClassifier {
   bigrams: { base: number; embeddings: Float32Array /* [base*base, E] */ } | null;
   /** The hashed trigram embedding added after it (train.ts --trigrams), or null. */
   trigrams: { base: number; buckets: number; embeddings: Float32Array /* [buckets+1, E] */ } | null;
+  /** The hashed four-gram embedding added after the trigram one (train.ts --fourgrams), or null. */
+  fourgrams: { base: number; buckets: number; embeddings: Float32Array /* [buckets+1, E] */ } | null;
   kernel: Float32Array; // [E,4U], Keras gate order i,f,c,o
   recurrentKernel: Float32Array; // [U,4U]
   bias: Float32Array; // [4U]
@@ -178,6 +182,8 @@ interface Plan {
   bigrams: { index: LayerJson; embedding: LayerJson } | null;
   /** The trigram branch (TrigramIndex -> Embedding, summed after the bigram one), or null. */
   trigrams: { index: LayerJson; embedding: LayerJson } | null;
+  /** The four-gram branch (TrigramIndex order 4 -> Embedding, summed after the trigram one), or null. */
+  fourgrams: { index: LayerJson; embedding: LayerJson } | null;
   lstm: LayerJson;
   score: LayerJson;
   family: LayerJson | null;
@@ -245,7 +251,7 @@ function planSequential(config: unknown): Plan {
     unsupported(extra, `extra layer after the Dense output "${body[firstDense]!.config.name}" (expected Embedding, LSTM, Dropout, Dense)`);
   }
   const { embedding, lstm } = checkTrunk(body.slice(0, last), (i) => `position ${i + offset}`);
-  return { topology: 'sequential', inputLength, embedding, lstm, score: head, family: null, bigrams: null, trigrams: null };
+  return { topology: 'sequential', inputLength, embedding, lstm, score: head, family: null, bigrams: null, trigrams: null, fourgrams: null };
 }
 
 /** One inbound tensor of a functional layer: [layer name, node index, tensor index, call kwargs]. */
@@ -275,11 +281,15 @@ function inboundOf(layer: LayerJson): string | null {
 function planFunctional(config: unknown): Plan {
   const c = config as { layers?: unknown; input_layers?: unknown; output_layers?: unknown };
   if (!Array.isArray(c?.layers)) throw new Error('tfjs-to-onnx: modelTopology has no layer list');
-  const trigramSplit = splitTrigramBranch(c.layers as LayerJson[]);
+  // Outermost branch first: the four-gram sum reads the trigram sum, which reads the bigram sum.
+  const fourgramSplit = splitHashedBranch(c.layers as LayerJson[], 4);
+  const trigramSplit = splitHashedBranch(fourgramSplit.layers, 3);
   const split = splitBigramBranch(trigramSplit.layers);
   const layers = split.layers;
   const bigrams = split.bigrams;
-  const trigrams = trigramSplit.trigrams;
+  const trigrams = trigramSplit.branch;
+  const fourgrams = fourgramSplit.branch;
+  if (fourgrams && !trigrams) unsupported(fourgrams.index, 'a four-gram branch needs the trigram branch before it');
   const byName = new Map<string, LayerJson>();
   for (const layer of layers) {
     const name = layer?.name ?? (layer?.config?.name as string | undefined);
@@ -380,18 +390,24 @@ function planFunctional(config: unknown): Plan {
     unsupported(scores[1]!, `a second sigmoid head (the other is "${scores[0]!.name}"; only one score head is supported)`);
   }
   if (families.length > 1) unsupported(families[1]!, `a second softmax head (the other is "${families[0]!.name}")`);
-  return { topology: 'functional', inputLength, embedding, lstm, score: scores[0]!, family: families[0] ?? null, bigrams, trigrams };
+  return { topology: 'functional', inputLength, embedding, lstm, score: scores[0]!, family: families[0] ?? null, bigrams, trigrams, fourgrams };
 }
 
 /**
- * The hashed trigram branch of train.ts --trigrams: input -> TrigramIndex -> Embedding "trigram_embedding",
- * and a MaskedSum of [the embeddings so far, trigram embedding] feeding the LSTM. Returns the layer list
- * with the branch taken out (the LSTM reading the sum's first input), for splitBigramBranch and the planner.
+ * A hashed n-gram branch (order 3: train.ts --trigrams; 4: --fourgrams): input -> TrigramIndex -> Embedding,
+ * and a MaskedSum of [the embeddings so far, this embedding] feeding the LSTM. Returns the layer list with the
+ * branch taken out (the LSTM reading the sum's first input), for the next split and the planner; the
+ * four-gram branch, added last, is split first.
  */
-function splitTrigramBranch(layers: LayerJson[]): { layers: LayerJson[]; trigrams: { index: LayerJson; embedding: LayerJson } | null } {
-  const indexes = layers.filter((l) => l.class_name === 'TrigramIndex');
-  if (indexes.length === 0) return { layers, trigrams: null };
-  if (indexes.length !== 1) unsupported(indexes[1]!, 'a trigram branch must be exactly one TrigramIndex');
+function splitHashedBranch(layers: LayerJson[], order: 3 | 4): { layers: LayerJson[]; branch: { index: LayerJson; embedding: LayerJson } | null } {
+  const what = order === 3 ? 'trigram' : 'four-gram';
+  const orderOf = (l: LayerJson) => (l.config.order === undefined ? 3 : l.config.order);
+  const all = layers.filter((l) => l.class_name === 'TrigramIndex');
+  const bad = all.find((l) => orderOf(l) !== 3 && orderOf(l) !== 4);
+  if (bad) unsupported(bad, `order ${JSON.stringify(bad.config.order)} (3 or 4 are exported)`);
+  const indexes = all.filter((l) => orderOf(l) === order);
+  if (indexes.length === 0) return { layers, branch: null };
+  if (indexes.length !== 1) unsupported(indexes[1]!, `a ${what} branch must be exactly one TrigramIndex of order ${order}`);
   const index = indexes[0]!;
   const embedding = layers.find((l) => l.class_name === 'Embedding' && inboundOf(l) === index.name);
   if (!embedding) unsupported(index, 'no Embedding reads the TrigramIndex layer');
@@ -399,23 +415,25 @@ function splitTrigramBranch(layers: LayerJson[]): { layers: LayerJson[]; trigram
     const node = (l.inbound_nodes as unknown[][] | undefined)?.[0];
     return l.class_name === 'MaskedSum' && Array.isArray(node) && node.length === 2 && Array.isArray(node[1]) && node[1][0] === embedding.name;
   });
-  if (!sum) unsupported(embedding, 'the trigram embedding must be the second input of a MaskedSum');
+  if (!sum) unsupported(embedding, `the ${what} embedding must be the second input of a MaskedSum`);
   const first = ((sum.inbound_nodes as unknown[][])[0]![0] as unknown[])[0];
   if (typeof first !== 'string') unsupported(sum, 'MaskedSum must read two layers');
   const { base, buckets } = index.config;
   if (!Number.isInteger(base) || !Number.isInteger(buckets) || (buckets as number) < 1) unsupported(index, `base ${JSON.stringify(base)} / buckets ${JSON.stringify(buckets)} must be positive integers`);
   if (embedding.config.input_dim !== (buckets as number) + 1) unsupported(embedding, `input_dim ${JSON.stringify(embedding.config.input_dim)} is not TrigramIndex buckets ${JSON.stringify(buckets)} + 1`);
-  if (embedding.config.mask_zero !== true) unsupported(embedding, 'the trigram embedding must mask index 0');
-  // (prev2 * base + prev) * base + current must fit the int32 the graph computes it in.
-  if ((base as number) ** 3 > 2 ** 31 - 1) unsupported(index, `base ${base} cubed overflows int32`);
+  if (embedding.config.mask_zero !== true) unsupported(embedding, `the ${what} embedding must mask index 0`);
+  // The unhashed code, (prev2 * base + prev) * base + current (one factor more for four-grams), must fit the
+  // int32 the graph computes it in.
+  if ((base as number) ** order > 2 ** 31 - 1) unsupported(index, `base ${base} to the power ${order} overflows int32`);
   const rest: LayerJson[] = [];
   for (const layer of layers) {
     if (layer === index || layer === embedding || layer === sum) continue;
-    // (The bigram branch's MaskedSum reads two layers, neither of them this sum: inboundOf would refuse it.)
+    // (The other branches' MaskedSums read two layers, neither of them this sum once the outer branches are
+    // split off: inboundOf would refuse them.)
     const readsSum = layer.class_name !== 'MaskedSum' && inboundOf(layer) === sum.name;
     rest.push(readsSum ? { ...layer, inbound_nodes: [[[first, 0, 0, {}]]] } : layer);
   }
-  return { layers: rest, trigrams: { index, embedding } };
+  return { layers: rest, branch: { index, embedding } };
 }
 
 /**
@@ -567,6 +585,13 @@ export function parseLstmClassifier(modelJson: ConvertInput['modelJson'], weight
           embeddings: take(plan.trigrams.embedding, 'embeddings', [(plan.trigrams.index.config.buckets as number) + 1, E]),
         }
       : null,
+    fourgrams: plan.fourgrams
+      ? {
+          base: plan.fourgrams.index.config.base as number,
+          buckets: plan.fourgrams.index.config.buckets as number,
+          embeddings: take(plan.fourgrams.embedding, 'embeddings', [(plan.fourgrams.index.config.buckets as number) + 1, E]),
+        }
+      : null,
     kernel: take(plan.lstm, 'kernel', [E, 4 * U]),
     recurrentKernel: take(plan.lstm, 'recurrent_kernel', [U, 4 * U]),
     bias: take(plan.lstm, 'bias', [4 * U]),
@@ -638,6 +663,7 @@ function checkMetadata(parsed: ParsedLstmClassifier, metadata: ExportMetadata | 
     check('recurrentActivation', arch.recurrentActivation, 'sigmoid');
     check('bigrams', arch.bigrams === undefined ? undefined : arch.bigrams === true, parsed.bigrams !== null);
     check('trigrams', arch.trigrams, parsed.trigrams?.buckets ?? 0);
+    check('fourgrams', arch.fourgrams, parsed.fourgrams?.buckets ?? 0);
   }
   if (metadata?.vocabulary !== undefined && metadata.vocabulary.length + 1 !== parsed.vocabSize) {
     throw new Error(
@@ -853,9 +879,15 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   const steps: string | number = fold ? 'length' : T;
   const int8Embedding = int8 && options.int8Embedding === true;
   const table = weight('embedding.weight', parsed.embeddings, [V, E], 0, int8Embedding);
-  // The sum of the tables feeding the LSTM: characters, then bigrams, then trigrams (tfjs's order of adds).
-  const sumNames = ['embedded_chars', ...(parsed.bigrams ? ['embedded_sum_pairs'] : []), ...(parsed.trigrams ? ['embedded_sum_triples'] : [])];
+  // The sum of the tables feeding the LSTM: characters, then bigrams, trigrams, four-grams (tfjs's order of adds).
+  const sumNames = [
+    'embedded_chars',
+    ...(parsed.bigrams ? ['embedded_sum_pairs'] : []),
+    ...(parsed.trigrams ? ['embedded_sum_triples'] : []),
+    ...(parsed.fourgrams ? ['embedded_sum_fours'] : []),
+  ];
   sumNames[sumNames.length - 1] = 'embedded';
+  const triplesAt = parsed.bigrams ? 2 : 1; // sumNames[triplesAt]: the sum after the trigram table
   node('Gather', [table, names.input], [sumNames[0]!], { axis: 0 }, 'embedding');
   // [N,T] -> the same one step later (column t holds column t-1, column 0 is 0): drop the last column, put a
   // zero column in front. The bigram and trigram indices use it; its constants are added once.
@@ -915,7 +947,23 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
     node('Where', ['trigram.is_pad', 'trigram.zero', 'trigram.bucket'], ['trigram.index'], {}, 'trigram.index');
     const triples = weight('trigram_embedding.weight', embeddings, [buckets + 1, E], 1);
     node('Gather', [triples, 'trigram.index'], ['embedded_triples'], { axis: 0 }, 'trigram_embedding');
-    node('Add', [sumNames[sumNames.length - 2]!, 'embedded_triples'], ['embedded'], {}, 'trigram_sum');
+    node('Add', [sumNames[triplesAt - 1]!, 'embedded_triples'], [sumNames[triplesAt]!], {}, 'trigram_sum');
+  }
+  if (parsed.fourgrams && parsed.trigrams) {
+    // Four-gram index = Mod(unhashed trigram code one step back * base + character, buckets) + 1: the trigram
+    // branch's code shifted, so the four-gram costs one Slice/Pad, Mul and Add more before its hash.
+    const { base, buckets, embeddings } = parsed.fourgrams;
+    initializers.push(makeTensor('fourgram.buckets', 'INT32', [], [buckets]));
+    shiftRight('trigram.code', 'fourgram.prev_code', 'fourgram.prev_code');
+    if (base !== parsed.trigrams.base) throw new Error(`tfjs-to-onnx: four-gram base ${base} differs from the trigram base ${parsed.trigrams.base}`);
+    node('Mul', ['fourgram.prev_code', 'trigram.base'], ['fourgram.prev_code_scaled'], {}, 'fourgram.scale');
+    node('Add', ['fourgram.prev_code_scaled', names.input], ['fourgram.code'], {}, 'fourgram.code');
+    node('Mod', ['fourgram.code', 'fourgram.buckets'], ['fourgram.bucket0'], { fmod: 0 }, 'fourgram.hash');
+    node('Add', ['fourgram.bucket0', 'trigram.one'], ['fourgram.bucket'], {}, 'fourgram.bucket');
+    node('Where', ['trigram.is_pad', 'trigram.zero', 'fourgram.bucket'], ['fourgram.index'], {}, 'fourgram.index');
+    const fours = weight('fourgram_embedding.weight', embeddings, [buckets + 1, E], 1);
+    node('Gather', [fours, 'fourgram.index'], ['embedded_fours'], { axis: 0 }, 'fourgram_embedding');
+    node('Add', [sumNames[triplesAt]!, 'embedded_fours'], [sumNames[triplesAt + 1]!], {}, 'fourgram_sum');
   }
   node('Transpose', ['embedded'], ['embedded_tnc'], { perm: [1, 0, 2] }, 'to_time_major');
   valueInfo.push(makeValueInfo('embedded', 'FLOAT', ['batch', steps, E]), makeValueInfo('embedded_tnc', 'FLOAT', [steps, 'batch', E]));
@@ -1057,7 +1105,7 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
     : `outputs "${names.logit}" and "${names.score}": float32 [batch]`;
   const schemeNote = scheme === 'float' ? '' : ` Weights: ${SCHEME_DOC[scheme]}.`;
   const docString =
-    `${modelLabel}: character-level LSTM DGA-domain classifier (embedding ${V}x${E}${parsed.bigrams ? ` plus a ${parsed.bigrams.base ** 2}x${E} bigram embedding` : ''}${parsed.trigrams ? ` plus a ${parsed.trigrams.buckets + 1}x${E} hashed trigram embedding` : ''}, LSTM ${U} units, ${heads}), ` +
+    `${modelLabel}: character-level LSTM DGA-domain classifier (embedding ${V}x${E}${parsed.bigrams ? ` plus a ${parsed.bigrams.base ** 2}x${E} bigram embedding` : ''}${parsed.trigrams ? ` plus a ${parsed.trigrams.buckets + 1}x${E} hashed trigram embedding` : ''}${parsed.fourgrams ? ` plus a ${parsed.fourgrams.buckets + 1}x${E} hashed four-gram embedding` : ''}, LSTM ${U} units, ${heads}), ` +
     `converted from a tfjs LayersModel${input.modelJson.generatedBy ? ` (${input.modelJson.generatedBy})` : ''} by ${PRODUCER_NAME}. ` +
     (fold
       ? `Inputs "${names.input}": int32 [batch, length <= ${T}] character indices pre-padded to the batch's longest label, and "${names.padSteps}": int32 [batch] = ${T} - length ` +

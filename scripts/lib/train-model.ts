@@ -283,6 +283,10 @@ export interface FamilyModelOptions extends ModelOptions {
   trigramBuckets?: number;
   /** Training only: the share of names whose trigram term is dropped in a batch (default 0). */
   trigramDropout?: number;
+  /** Add a hashed four-gram embedding with this many rows after the trigram one (0 = none; needs trigramBuckets), zero-initialised. */
+  fourgramBuckets?: number;
+  /** Training only: the share of names whose four-gram term is dropped in a batch (default 0). */
+  fourgramDropout?: number;
 }
 
 /**
@@ -400,8 +404,10 @@ export function compileModel(model: tf.LayersModel, options: CompileOptions): vo
 export const BIGRAM_EMBEDDING = 'bigram_embedding';
 /** Name of the hashed trigram embedding layer (createFamilyModel with trigramBuckets). */
 export const TRIGRAM_EMBEDDING = 'trigram_embedding';
+/** Name of the hashed four-gram embedding layer (createFamilyModel with fourgramBuckets). */
+export const FOURGRAM_EMBEDDING = 'fourgram_embedding';
 /** Embedding tables a warm start may add at zero (the model then starts as the one it came from). */
-const ADDABLE_TABLES = [BIGRAM_EMBEDDING, TRIGRAM_EMBEDDING];
+const ADDABLE_TABLES = [BIGRAM_EMBEDDING, TRIGRAM_EMBEDDING, FOURGRAM_EMBEDDING];
 
 /** Builds and compiles the two-headed model. Seed Math.random first for reproducibility. */
 export function createFamilyModel(options: FamilyModelOptions): tf.LayersModel {
@@ -420,14 +426,17 @@ export function createFamilyModel(options: FamilyModelOptions): tf.LayersModel {
       .apply(pairs) as tf.SymbolicTensor;
     embedded = new MaskedSum({ name: 'embedding_sum', dropRate: options.bigramDropout ?? 0 }).apply([embedded, pairEmbedded]) as tf.SymbolicTensor;
   }
-  if (options.trigramBuckets) {
-    const base = vocabulary.length + 1;
-    const triples = new TrigramIndex({ name: 'trigram_index', base, buckets: options.trigramBuckets }).apply(chars) as tf.SymbolicTensor;
-    const tripleEmbedded = tf.layers
-      .embedding({ name: TRIGRAM_EMBEDDING, inputDim: options.trigramBuckets + 1, outputDim: embeddingDim, maskZero: true, embeddingsInitializer: 'zeros' })
-      .apply(triples) as tf.SymbolicTensor;
-    embedded = new MaskedSum({ name: 'trigram_sum', dropRate: options.trigramDropout ?? 0 }).apply([embedded, tripleEmbedded]) as tf.SymbolicTensor;
-  }
+  // Hashed n-gram tables, each added after the one before (the exporter reads them in this order).
+  const hashed = (prefix: string, order: number, buckets: number, dropRate: number) => {
+    const index = new TrigramIndex({ name: `${prefix}_index`, base: vocabulary.length + 1, buckets, order }).apply(chars) as tf.SymbolicTensor;
+    const table = tf.layers
+      .embedding({ name: `${prefix}_embedding`, inputDim: buckets + 1, outputDim: embeddingDim, maskZero: true, embeddingsInitializer: 'zeros' })
+      .apply(index) as tf.SymbolicTensor;
+    embedded = new MaskedSum({ name: `${prefix}_sum`, dropRate }).apply([embedded, table]) as tf.SymbolicTensor;
+  };
+  if (options.fourgramBuckets && !options.trigramBuckets) throw new Error('a four-gram table needs the trigram table (fourgramBuckets without trigramBuckets)');
+  if (options.trigramBuckets) hashed('trigram', 3, options.trigramBuckets, options.trigramDropout ?? 0);
+  if (options.fourgramBuckets) hashed('fourgram', 4, options.fourgramBuckets, options.fourgramDropout ?? 0);
   const hidden = tf.layers
     .lstm({ name: 'lstm', units, activation: 'tanh', recurrentActivation: 'sigmoid', returnSequences: false, useBias: true })
     .apply(embedded) as tf.SymbolicTensor;
@@ -954,7 +963,7 @@ export function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
     tf.dispose(tensors);
     return;
   }
-  // A --bigrams (or --trigrams) model warm-started from one without that table keeps it zero-initialised: the
+  // A --bigrams (or --trigrams, --fourgrams) model warm-started from one without that table keeps it zero-initialised: the
   // sum of the embeddings is then the starting model's, so training starts from that model's function.
   const has = (m: tf.LayersModel, name: string) => m.layers.some((l) => l.name === name);
   const skipped = ADDABLE_TABLES.filter((name) => has(to, name) && !has(from, name));

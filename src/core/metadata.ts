@@ -48,6 +48,8 @@ export interface ModelMetadata {
      * many, + 1) added before the LSTM as well (train.ts --trigrams). The graph computes it; informational.
      */
     trigrams?: number;
+    /** Rows of the hashed four-gram embedding added after the trigram one (train.ts --fourgrams); informational. */
+    fourgrams?: number;
   };
   /**
    * Input and output tensor names of the ONNX graph; `family` only when the model has a family head.

@@ -769,6 +769,100 @@ describe('trigram model (train.ts --trigrams: + hashed trigram embedding after t
   });
 });
 
+describe('four-gram model (train.ts --fourgrams: + hashed four-gram embedding after the trigram one) -> ONNX', () => {
+  const B = 53;
+  const B4 = 97;
+  const meta = { ...metadata, families: TINY_FAMILIES, onnx: { ...metadata.onnx, family: 'family' } };
+  const build = (seed: number, bigrams = true) => {
+    const model = createFamilyModel({
+      vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH, embeddingDim: E, units: U, dropout: 0.25, learningRate: 0.01,
+      families: TINY_FAMILIES, familyLossWeight: 0.5, masked: true, bigrams, trigramBuckets: B, fourgramBuckets: B4,
+    });
+    setSeededWeights(model, seed);
+    return model;
+  };
+  const predict = (model: tf.LayersModel, chars: Int32Array, n: number, width: number) =>
+    tf.tidy(() => (model.predict(tf.tensor2d(chars, [n, width], 'int32')) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
+
+  it('extends the trigram code by one character, hashes it into its own table and adds it last', async () => {
+    await tf.setBackend('cpu');
+    const files = await artifactsOf(build(SEED + 41));
+    const g = parseModel(convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: { ...meta, architecture: { trigrams: B, fourgrams: B4 } } })).graph as onnx.GraphProto;
+    const ops = g.node.map((n) => n.name);
+    expect(ops.indexOf('trigram_sum')).toBeLessThan(ops.indexOf('fourgram_sum'));
+    expect(g.node.find((n) => n.name === 'fourgram.prev_code.drop_last')!.input!.slice(0, 1)).toEqual(['trigram.code']);
+    expect(g.node.find((n) => n.name === 'trigram_sum')!.input).toEqual(['embedded_sum_pairs', 'embedded_triples']);
+    expect(g.node.find((n) => n.name === 'trigram_sum')!.output).toEqual(['embedded_sum_triples']);
+    expect(g.node.find((n) => n.name === 'fourgram_sum')!.input).toEqual(['embedded_sum_triples', 'embedded_fours']);
+    expect(g.node.find((n) => n.name === 'to_time_major')!.input).toEqual(['embedded']);
+    expect(g.initializer.find((i) => i.name === 'fourgram_embedding.weight')!.dims!.map(Number)).toEqual([B4 + 1, E]);
+    const int8 = parseModel(convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, { scheme: 'int8-weights' })).graph as onnx.GraphProto;
+    expect(int8.initializer.find((i) => i.name === 'fourgram_embedding.weight.scale')!.dims!.map(Number)).toEqual([E]);
+    expect(() => convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: { ...meta, architecture: { fourgrams: 99 } } })).toThrow(
+      /architecture.fourgrams 99 disagrees with the model \(97\)/,
+    );
+  });
+
+  it('agrees with tfjs at every width, with and without the bigram branch (float within 1e-5; int8 = float on the int8 grid); the four-gram term matters', async () => {
+    await tf.setBackend('cpu');
+    const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH });
+    const names = [...randomNames(300, SEED + 43), 'a', 'zz', 'abc', 'abcd', 'google'].filter((n) => n !== '');
+    const byLength = new Map<number, number[]>();
+    names.forEach((n, i) => byLength.set(Math.min(n.length, MAX_LENGTH), [...(byLength.get(Math.min(n.length, MAX_LENGTH)) ?? []), i]));
+    for (const bigrams of [true, false]) {
+      const model = build(SEED + 42, bigrams);
+      snapModelToInt8Grid(model);
+      const files = await artifactsOf(model);
+      const float = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta });
+      const int8 = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, { scheme: 'int8-weights' });
+      const zeroed = build(SEED + 42, bigrams);
+      snapModelToInt8Grid(zeroed);
+      zeroed.getLayer('fourgram_embedding').setWeights([tf.zeros([B4 + 1, E])]);
+      let diff = 0;
+      let int8Diff = 0;
+      let termDiff = 0;
+      for (const [width, rows] of byLength) {
+        const chars = encoder.encodeBatch(rows.map((i) => names[i]!), width);
+        const [expected, expectedFamilies] = predict(model, chars, rows.length, width);
+        const [without] = predict(zeroed, chars, rows.length, width);
+        const a = await runOnnx(float, chars, rows.length, 'family', width);
+        const b = await runOnnx(int8, chars, rows.length, 'family', width);
+        rows.forEach((_, k) => {
+          diff = Math.max(diff, Math.abs(a.scores[k]! - expected![k]!));
+          for (let c = 0; c < TINY_FAMILIES.length; c++) diff = Math.max(diff, Math.abs(a.families![k * TINY_FAMILIES.length + c]! - expectedFamilies![k * TINY_FAMILIES.length + c]!));
+          int8Diff = Math.max(int8Diff, Math.abs(a.scores[k]! - b.scores[k]!));
+          termDiff = Math.max(termDiff, Math.abs(without![k]! - expected![k]!));
+        });
+      }
+      expect(termDiff).toBeGreaterThan(1e-2);
+      expect(diff).toBeLessThan(1e-5);
+      expect(int8Diff).toBeLessThan(1e-6);
+      // Pre-padded full-width tfjs input scores as the name's own width does.
+      const full = predict(model, encoder.encodeBatch(['ab', 'wxyz']), 2, MAX_LENGTH)[0]!;
+      const own = await runOnnx(float, encoder.encodeBatch(['wxyz'], 4), 1, 'family', 4);
+      expect(Math.abs(full[1]! - own.scores[0]!)).toBeLessThan(1e-5);
+      model.dispose();
+      zeroed.dispose();
+    }
+  });
+
+  it('refuses an order it does not export, two four-gram branches, and (when building) four-grams without trigrams', async () => {
+    await tf.setBackend('cpu');
+    const files = await artifactsOf(build(SEED + 44));
+    const layersOf = (json: typeof files.json) => (json.modelTopology as { config: { layers: FunctionalLayer[] } }).config.layers;
+    const badOrder = structuredClone(files.json);
+    for (const l of layersOf(badOrder)) if (l.class_name === 'TrigramIndex' && l.config.order === undefined) l.config.order = 5;
+    expect(() => convertLayersModel({ modelJson: badOrder, weights: files.weights, metadata: meta })).toThrow(/trigram_index.*order 5 \(3 or 4 are exported\)/);
+    const twoFours = structuredClone(files.json);
+    for (const l of layersOf(twoFours)) if (l.class_name === 'TrigramIndex') l.config.order = 4;
+    expect(() => convertLayersModel({ modelJson: twoFours, weights: files.weights, metadata: meta })).toThrow(/exactly one TrigramIndex of order 4/);
+    expect(() => createFamilyModel({
+      vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH, embeddingDim: E, units: U, dropout: 0.25, learningRate: 0.01,
+      families: TINY_FAMILIES, familyLossWeight: 0.5, masked: true, fourgramBuckets: B4,
+    })).toThrow(/four-gram table needs the trigram table/);
+  });
+});
+
 describe('onnx-builder', () => {
   it('checks element counts against dims', () => {
     expect(() => makeTensor('w', 'FLOAT', [2, 3], new Float32Array(5))).toThrow(/5 values given for dims \[2, 3\] \(6 elements\)/);

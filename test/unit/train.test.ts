@@ -18,6 +18,7 @@ import {
   benignWeightedBinaryCrossentropy,
   BIGRAM_EMBEDDING,
   TRIGRAM_EMBEDDING,
+  FOURGRAM_EMBEDDING,
   copyWeights,
   createFamilyModel,
   createModel,
@@ -346,6 +347,15 @@ describe('scripts/train.ts end to end', () => {
     );
     expect(err?.code).toBe(2);
     expect(err?.stderr).toMatch(/--lr-patience 3 must be below --patience 3/);
+  });
+
+  it('refuses a four-gram table without the trigram table it extends', async () => {
+    const err = await run(process.execPath, ['--import', 'tsx', 'scripts/train.ts', '--data', join(tmp, 'nope'), '--fourgrams', '16383'], { cwd: ROOT }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(2);
+    expect(err?.stderr).toMatch(/--fourgrams needs --trigrams/);
   });
 });
 
@@ -780,6 +790,17 @@ describe('masked model and length-bucketed training', () => {
     expect(Array.from(out.dataSync()).every((v) => v >= 0 && v <= 101)).toBe(true);
     expect(Array.from((layer.apply(tf.tensor2d([5], [1, 1], 'int32')) as tf.Tensor).dataSync())).toEqual([h(0, 0, 5)]); // width 1
     expect(new TrigramIndex({ base: 38, buckets: 101 }).getConfig()).toMatchObject({ base: 38, buckets: 101 });
+    expect(new TrigramIndex({ base: 38, buckets: 101 }).getConfig()).not.toHaveProperty('order'); // saved trigram models stay as they were
+  });
+
+  it('TrigramIndex order 4: three previous characters x current one, hashed into buckets 1..B, 0 on pad steps', async () => {
+    await tf.setBackend('wasm');
+    const layer = new TrigramIndex({ base: 38, buckets: 1009, order: 4 });
+    const out = layer.apply(tf.tensor2d([0, 0, 0, 1, 2, 1, 2, 3, 4, 5], [2, 5], 'int32')) as tf.Tensor;
+    const h = (p3: number, p2: number, p1: number, c: number) => ((((p3 * 38 + p2) * 38 + p1) * 38 + c) % 1009) + 1;
+    expect(Array.from(out.dataSync())).toEqual([0, 0, 0, h(0, 0, 0, 1), h(0, 0, 1, 2), h(0, 0, 0, 1), h(0, 0, 1, 2), h(0, 1, 2, 3), h(1, 2, 3, 4), h(2, 3, 4, 5)]);
+    expect(new TrigramIndex({ base: 38, buckets: 1009, order: 4 }).getConfig()).toMatchObject({ base: 38, buckets: 1009, order: 4 });
+    expect(() => new TrigramIndex({ base: 38, buckets: 7, order: 5 })).toThrow(/order 5 is not 3 or 4/);
   });
 
   it('MaskedSum with dropRate: in training each name keeps its bigram term scaled by 1/(1-rate) or loses it; at inference it is always added', async () => {
@@ -837,6 +858,24 @@ describe('masked model and length-bucketed training', () => {
     const set = data(22, 100);
     expectClose(predictAll(to, set).scores, predictAll(from, set).scores, 1e-6);
     await trainLoop(to, data(23, 256), data(24, 64), { epochs: 1, batchSize: 32, seed: 1, monitor: 'val_loss', patience: 2, minDelta: 0, familyLossWeight: 0.5 });
+    expect(Array.from(table()).some((v) => v !== 0)).toBe(true);
+    expect(() => copyWeights(to, from)).toThrow(/weights differ/);
+  });
+  it('a four-gram model warm-started from a trigram model starts as that model (zero four-gram table), then the table trains', async () => {
+    await tf.setBackend('wasm');
+    const opts = { vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 3, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5, masked: true, bigrams: true, trigramBuckets: 97 };
+    Math.random = createRng(31);
+    const from = createFamilyModel(opts);
+    from.getLayer(TRIGRAM_EMBEDDING).setWeights([tf.randomNormal([98, 4], 0, 0.3, 'float32', 4)]);
+    const to = createFamilyModel({ ...opts, fourgramBuckets: 193, fourgramDropout: 0.8 });
+    copyWeights(from, to);
+    const table = () => to.getLayer(FOURGRAM_EMBEDDING).getWeights()[0]!.dataSync();
+    expect(table().length).toBe(194 * 4);
+    expect(Array.from(table()).every((v) => v === 0)).toBe(true);
+    expect(Array.from(to.getLayer(TRIGRAM_EMBEDDING).getWeights()[0]!.dataSync())).toEqual(Array.from(from.getLayer(TRIGRAM_EMBEDDING).getWeights()[0]!.dataSync()));
+    const set = data(32, 100);
+    expectClose(predictAll(to, set).scores, predictAll(from, set).scores, 1e-6);
+    await trainLoop(to, data(33, 256), data(34, 64), { epochs: 1, batchSize: 32, seed: 1, monitor: 'val_loss', patience: 2, minDelta: 0, familyLossWeight: 0.5 });
     expect(Array.from(table()).some((v) => v !== 0)).toBe(true);
     expect(() => copyWeights(to, from)).toThrow(/weights differ/);
   });
