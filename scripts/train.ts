@@ -88,7 +88,7 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   bigrams: { type: 'boolean', help: 'add an embedding of character bigrams to the character embedding (more input features, no extra LSTM work; model/EXPERIMENTS.md section 5). With --init-from a model without one, its table starts at zero. Needs --padding mask' },
   'bigram-dropout': { type: 'string', default: '0', help: 'with --bigrams: the share of names trained without their bigram term in each batch (experiment)' },
-  trigrams: { type: 'string', default: '0', help: 'add a hashed embedding of character trigrams with this many rows (0 = none; 2026.11.29-1 has 8191; model/EXPERIMENTS.md section 17). With --init-from a model without one, its table starts at zero. Needs --padding mask' },
+  trigrams: { type: 'string', default: '0', help: 'add a hashed embedding of character trigrams with this many rows (0 = none; 2026.11.29-2 has 8191; model/EXPERIMENTS.md section 17). With --init-from a model without one, its table starts at zero. Needs --padding mask' },
   'trigram-dropout': { type: 'string', default: '0', help: 'with --trigrams: the share of names trained without their trigram term in each batch' },
   fourgrams: { type: 'string', default: '0', help: 'add a hashed embedding of character four-grams (three previous characters x current one) with this many rows after the trigram one (0 = none; model/EXPERIMENTS.md section 19). With --init-from a model without one, its table starts at zero. Needs --trigrams' },
   'fourgram-dropout': { type: 'string', default: '0', help: 'with --fourgrams: the share of names trained without their four-gram term in each batch' },
