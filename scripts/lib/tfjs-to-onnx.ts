@@ -566,6 +566,11 @@ export function parseLstmClassifier(modelJson: ConvertInput['modelJson'], weight
   };
   const V = emb.vocabSize;
   const E = emb.embeddingDim;
+  const hashedTable = (branch: { index: LayerJson; embedding: LayerJson } | null) => {
+    if (!branch) return null;
+    const buckets = branch.index.config.buckets as number;
+    return { base: branch.index.config.base as number, buckets, embeddings: take(branch.embedding, 'embeddings', [buckets + 1, E]) };
+  };
   const U = units;
   const parsed: ParsedLstmClassifier = {
     topology: plan.topology,
@@ -578,20 +583,8 @@ export function parseLstmClassifier(modelJson: ConvertInput['modelJson'], weight
     bigrams: plan.bigrams
       ? { base: plan.bigrams.index.config.base as number, embeddings: take(plan.bigrams.embedding, 'embeddings', [(plan.bigrams.index.config.base as number) ** 2, E]) }
       : null,
-    trigrams: plan.trigrams
-      ? {
-          base: plan.trigrams.index.config.base as number,
-          buckets: plan.trigrams.index.config.buckets as number,
-          embeddings: take(plan.trigrams.embedding, 'embeddings', [(plan.trigrams.index.config.buckets as number) + 1, E]),
-        }
-      : null,
-    fourgrams: plan.fourgrams
-      ? {
-          base: plan.fourgrams.index.config.base as number,
-          buckets: plan.fourgrams.index.config.buckets as number,
-          embeddings: take(plan.fourgrams.embedding, 'embeddings', [(plan.fourgrams.index.config.buckets as number) + 1, E]),
-        }
-      : null,
+    trigrams: hashedTable(plan.trigrams),
+    fourgrams: hashedTable(plan.fourgrams),
     kernel: take(plan.lstm, 'kernel', [E, 4 * U]),
     recurrentKernel: take(plan.lstm, 'recurrent_kernel', [U, 4 * U]),
     bias: take(plan.lstm, 'bias', [4 * U]),

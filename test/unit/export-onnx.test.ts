@@ -663,6 +663,43 @@ describe('bigram model (train.ts --bigrams: character + bigram embedding, masked
   });
 });
 
+/**
+ * A hashed-table model against tfjs at every width: the largest |difference| of the float export (scores and
+ * family probabilities), of int8 against float, and of the model against the same model with the table
+ * `zeroedTable` at zero (the table's term), over names grouped by their own width.
+ */
+async function hashedTableParity(model: tf.LayersModel, zeroed: tf.LayersModel, meta: object, names: string[]) {
+  const predict = (m: tf.LayersModel, chars: Int32Array, n: number, width: number) =>
+    tf.tidy(() => (m.predict(tf.tensor2d(chars, [n, width], 'int32')) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
+  const files = await artifactsOf(model);
+  const float = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta as never });
+  const int8 = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta as never }, { scheme: 'int8-weights' });
+  const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH });
+  let diff = 0;
+  let int8Diff = 0;
+  let termDiff = 0;
+  const byLength = new Map<number, number[]>();
+  names.forEach((n, i) => byLength.set(Math.min(n.length, MAX_LENGTH), [...(byLength.get(Math.min(n.length, MAX_LENGTH)) ?? []), i]));
+  for (const [width, rows] of byLength) {
+    const chars = encoder.encodeBatch(rows.map((i) => names[i]!), width);
+    const [expected, expectedFamilies] = predict(model, chars, rows.length, width);
+    const [without] = predict(zeroed, chars, rows.length, width);
+    const a = await runOnnx(float, chars, rows.length, 'family', width);
+    const b = await runOnnx(int8, chars, rows.length, 'family', width);
+    rows.forEach((_, k) => {
+      diff = Math.max(diff, Math.abs(a.scores[k]! - expected![k]!));
+      for (let c = 0; c < TINY_FAMILIES.length; c++) diff = Math.max(diff, Math.abs(a.families![k * TINY_FAMILIES.length + c]! - expectedFamilies![k * TINY_FAMILIES.length + c]!));
+      int8Diff = Math.max(int8Diff, Math.abs(a.scores[k]! - b.scores[k]!));
+      termDiff = Math.max(termDiff, Math.abs(without![k]! - expected![k]!));
+    });
+  }
+  // tfjs masks pad steps: a pre-padded full-width input scores as the name's own width does.
+  const last = names[names.length - 1]!;
+  const full = predict(model, encoder.encodeBatch(['ab', last]), 2, MAX_LENGTH)[0]!;
+  const own = await runOnnx(float, encoder.encodeBatch([last], last.length), 1, 'family', last.length);
+  return { diff, int8Diff, termDiff, paddedDiff: Math.abs(full[1]! - own.scores[0]!) };
+}
+
 describe('trigram model (train.ts --trigrams: + hashed trigram embedding after the bigram one) -> ONNX', () => {
   const B = 53;
   const meta = { ...metadata, families: TINY_FAMILIES, onnx: { ...metadata.onnx, family: 'family' } };
@@ -699,40 +736,15 @@ describe('trigram model (train.ts --trigrams: + hashed trigram embedding after t
     await tf.setBackend('cpu');
     const model = build(SEED + 32);
     snapModelToInt8Grid(model);
-    const files = await artifactsOf(model);
-    const float = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta });
-    const int8 = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, { scheme: 'int8-weights' });
     const zeroed = build(SEED + 32);
     snapModelToInt8Grid(zeroed);
     zeroed.getLayer('trigram_embedding').setWeights([tf.zeros([B + 1, E])]);
-    const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH });
-    const names = [...randomNames(300, SEED + 33), 'a', 'zz', 'abc', 'google'].filter((n) => n !== '');
-    let diff = 0;
-    let int8Diff = 0;
-    let termDiff = 0;
-    const byLength = new Map<number, number[]>();
-    names.forEach((n, i) => byLength.set(Math.min(n.length, MAX_LENGTH), [...(byLength.get(Math.min(n.length, MAX_LENGTH)) ?? []), i]));
-    for (const [width, rows] of byLength) {
-      const chars = encoder.encodeBatch(rows.map((i) => names[i]!), width);
-      const [expected, expectedFamilies] = predict(model, chars, rows.length, width);
-      const [without] = predict(zeroed, chars, rows.length, width);
-      const a = await runOnnx(float, chars, rows.length, 'family', width);
-      const b = await runOnnx(int8, chars, rows.length, 'family', width);
-      rows.forEach((_, k) => {
-        diff = Math.max(diff, Math.abs(a.scores[k]! - expected![k]!));
-        for (let c = 0; c < TINY_FAMILIES.length; c++) diff = Math.max(diff, Math.abs(a.families![k * TINY_FAMILIES.length + c]! - expectedFamilies![k * TINY_FAMILIES.length + c]!));
-        int8Diff = Math.max(int8Diff, Math.abs(a.scores[k]! - b.scores[k]!));
-        termDiff = Math.max(termDiff, Math.abs(without![k]! - expected![k]!));
-      });
-    }
-    expect(termDiff).toBeGreaterThan(1e-2);
-    expect(diff).toBeLessThan(1e-5);
-    expect(int8Diff).toBeLessThan(1e-6);
-    // tfjs masks pad steps; the full-width (pre-padded) tfjs input scores as the name's own width does.
-    const short = ['ab', 'xyz'];
-    const full = predict(model, encoder.encodeBatch(short), short.length, MAX_LENGTH)[0]!;
-    const own = await runOnnx(float, encoder.encodeBatch(['xyz'], 3), 1, 'family', 3);
-    expect(Math.abs(full[1]! - own.scores[0]!)).toBeLessThan(1e-5);
+    const names = [...randomNames(300, SEED + 33), 'a', 'zz', 'abc', 'google', 'xyz'].filter((n) => n !== '');
+    const r = await hashedTableParity(model, zeroed, meta, names);
+    expect(r.termDiff).toBeGreaterThan(1e-2);
+    expect(r.diff).toBeLessThan(1e-5);
+    expect(r.int8Diff).toBeLessThan(1e-6);
+    expect(r.paddedDiff).toBeLessThan(1e-5);
     model.dispose();
     zeroed.dispose();
   });
@@ -781,8 +793,6 @@ describe('four-gram model (train.ts --fourgrams: + hashed four-gram embedding af
     setSeededWeights(model, seed);
     return model;
   };
-  const predict = (model: tf.LayersModel, chars: Int32Array, n: number, width: number) =>
-    tf.tidy(() => (model.predict(tf.tensor2d(chars, [n, width], 'int32')) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
 
   it('extends the trigram code by one character, hashes it into its own table and adds it last', async () => {
     await tf.setBackend('cpu');
@@ -805,42 +815,18 @@ describe('four-gram model (train.ts --fourgrams: + hashed four-gram embedding af
 
   it('agrees with tfjs at every width, with and without the bigram branch (float within 1e-5; int8 = float on the int8 grid); the four-gram term matters', async () => {
     await tf.setBackend('cpu');
-    const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH });
-    const names = [...randomNames(300, SEED + 43), 'a', 'zz', 'abc', 'abcd', 'google'].filter((n) => n !== '');
-    const byLength = new Map<number, number[]>();
-    names.forEach((n, i) => byLength.set(Math.min(n.length, MAX_LENGTH), [...(byLength.get(Math.min(n.length, MAX_LENGTH)) ?? []), i]));
+    const names = [...randomNames(300, SEED + 43), 'a', 'zz', 'abc', 'google', 'wxyz'].filter((n) => n !== '');
     for (const bigrams of [true, false]) {
       const model = build(SEED + 42, bigrams);
       snapModelToInt8Grid(model);
-      const files = await artifactsOf(model);
-      const float = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta });
-      const int8 = convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, { scheme: 'int8-weights' });
       const zeroed = build(SEED + 42, bigrams);
       snapModelToInt8Grid(zeroed);
       zeroed.getLayer('fourgram_embedding').setWeights([tf.zeros([B4 + 1, E])]);
-      let diff = 0;
-      let int8Diff = 0;
-      let termDiff = 0;
-      for (const [width, rows] of byLength) {
-        const chars = encoder.encodeBatch(rows.map((i) => names[i]!), width);
-        const [expected, expectedFamilies] = predict(model, chars, rows.length, width);
-        const [without] = predict(zeroed, chars, rows.length, width);
-        const a = await runOnnx(float, chars, rows.length, 'family', width);
-        const b = await runOnnx(int8, chars, rows.length, 'family', width);
-        rows.forEach((_, k) => {
-          diff = Math.max(diff, Math.abs(a.scores[k]! - expected![k]!));
-          for (let c = 0; c < TINY_FAMILIES.length; c++) diff = Math.max(diff, Math.abs(a.families![k * TINY_FAMILIES.length + c]! - expectedFamilies![k * TINY_FAMILIES.length + c]!));
-          int8Diff = Math.max(int8Diff, Math.abs(a.scores[k]! - b.scores[k]!));
-          termDiff = Math.max(termDiff, Math.abs(without![k]! - expected![k]!));
-        });
-      }
-      expect(termDiff).toBeGreaterThan(1e-2);
-      expect(diff).toBeLessThan(1e-5);
-      expect(int8Diff).toBeLessThan(1e-6);
-      // Pre-padded full-width tfjs input scores as the name's own width does.
-      const full = predict(model, encoder.encodeBatch(['ab', 'wxyz']), 2, MAX_LENGTH)[0]!;
-      const own = await runOnnx(float, encoder.encodeBatch(['wxyz'], 4), 1, 'family', 4);
-      expect(Math.abs(full[1]! - own.scores[0]!)).toBeLessThan(1e-5);
+      const r = await hashedTableParity(model, zeroed, meta, names);
+      expect(r.termDiff).toBeGreaterThan(1e-2);
+      expect(r.diff).toBeLessThan(1e-5);
+      expect(r.int8Diff).toBeLessThan(1e-6);
+      expect(r.paddedDiff).toBeLessThan(1e-5);
       model.dispose();
       zeroed.dispose();
     }
