@@ -352,8 +352,8 @@ export interface CardOptions {
 export function parameterCount(m: ModelMetadata): { embedding: number; lstm: number; dense: number; total: number } {
   const v = m.vocabulary.length + 1;
   const { embeddingDim: e, units: u } = m.architecture;
-  const embedding = v * e + (m.architecture.bigrams ? v * v * e : 0) + (m.architecture.trigrams ? (m.architecture.trigrams + 1) * e : 0) +
-    (m.architecture.fourgrams ? (m.architecture.fourgrams + 1) * e : 0);
+  const hashedTable = (buckets?: number) => (buckets ? (buckets + 1) * e : 0); // row 0 for pad steps
+  const embedding = v * e + (m.architecture.bigrams ? v * v * e : 0) + hashedTable(m.architecture.trigrams) + hashedTable(m.architecture.fourgrams);
   const lstm = 4 * (e * u + u * u + u);
   const dense = u + 1 + (m.families ? (u + 1) * m.families.length : 0);
   return { embedding, lstm, dense, total: embedding + lstm + dense };

@@ -290,6 +290,9 @@ function planFunctional(config: unknown): Plan {
   const trigrams = trigramSplit.branch;
   const fourgrams = fourgramSplit.branch;
   if (fourgrams && !trigrams) unsupported(fourgrams.index, 'a four-gram branch needs the trigram branch before it');
+  if (fourgrams && trigrams && fourgrams.index.config.base !== trigrams.index.config.base) {
+    unsupported(fourgrams.index, `base ${JSON.stringify(fourgrams.index.config.base)} differs from the trigram base ${JSON.stringify(trigrams.index.config.base)} (the graph extends the trigram code)`);
+  }
   const byName = new Map<string, LayerJson>();
   for (const layer of layers) {
     const name = layer?.name ?? (layer?.config?.name as string | undefined);
@@ -945,10 +948,9 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   if (parsed.fourgrams && parsed.trigrams) {
     // Four-gram index = Mod(unhashed trigram code one step back * base + character, buckets) + 1: the trigram
     // branch's code shifted, so the four-gram costs one Slice/Pad, Mul and Add more before its hash.
-    const { base, buckets, embeddings } = parsed.fourgrams;
+    const { buckets, embeddings } = parsed.fourgrams; // its base is the trigram one (checked when planning)
     initializers.push(makeTensor('fourgram.buckets', 'INT32', [], [buckets]));
     shiftRight('trigram.code', 'fourgram.prev_code', 'fourgram.prev_code');
-    if (base !== parsed.trigrams.base) throw new Error(`tfjs-to-onnx: four-gram base ${base} differs from the trigram base ${parsed.trigrams.base}`);
     node('Mul', ['fourgram.prev_code', 'trigram.base'], ['fourgram.prev_code_scaled'], {}, 'fourgram.scale');
     node('Add', ['fourgram.prev_code_scaled', names.input], ['fourgram.code'], {}, 'fourgram.code');
     node('Mod', ['fourgram.code', 'fourgram.buckets'], ['fourgram.bucket0'], { fmod: 0 }, 'fourgram.hash');
