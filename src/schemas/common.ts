@@ -18,7 +18,7 @@ export const ErrorEnvelope = z
 export const ModelRef = z
   .object({
     id: z.string().openapi({ example: 'dga-lstm' }),
-    version: z.string().openapi({ example: '2026.11.29-3' }),
+    version: z.string().openapi({ example: '2026.11.29-4' }),
   })
   .openapi('ModelRef');
 

@@ -5,7 +5,7 @@ import { ModelRef } from './common.js';
 export const ModelInfo = z
   .object({
     id: z.string().openapi({ example: 'dga-lstm' }),
-    version: z.string().openapi({ example: '2026.11.29-3' }),
+    version: z.string().openapi({ example: '2026.11.29-4' }),
     precision: z.string().optional().openapi({ description: 'Which export serves: `float` or `int8` (MODEL_PRECISION).' }),
     createdAt: z.string().openapi({ description: 'When the model was trained (ISO 8601).' }),
     threshold: z.number().min(0).max(1).openapi({ description: 'Score at or above which `dga` is true here (DGA_THRESHOLD, else the model’s).' }),
