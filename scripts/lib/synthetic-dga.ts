@@ -5,9 +5,10 @@
  * below a strict threshold; names that are random at every length and over several alphabets teach the
  * score "random is DGA" apart from any one family's shape.
  *
- * The rows carry no family: their family target is "any malware class" (ANY_MALWARE_FAMILY), so the family
- * loss pushes P(benign) down without choosing a family and the head's attribution of real families is left
- * to the real names.
+ * The rows carry no family of their own. By default their family target is "any malware class"
+ * (ANY_MALWARE_FAMILY), so the family loss pushes P(benign) down without choosing a family; with
+ * `--synthetic-family other` it is the head's "other" class (familyIndices below). Either way the
+ * attribution of real families is left to the real names.
  */
 import { OTHER_FAMILY } from './family-map.js';
 import { createRng } from './seeded-random.js';
