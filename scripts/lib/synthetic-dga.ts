@@ -100,6 +100,51 @@ export function syntheticWordLabels(count: number, seed: number, words: { common
   return out;
 }
 
+/** How a pronounceable name is drawn (`train.ts --synthetic-syllables N`). */
+export interface SyllableNameShape {
+  /** Chance that a syllable opens with no consonant, one, or two. */
+  onset: readonly [number, number, number];
+  /** Chance of a second vowel in the nucleus. */
+  diphthong: number;
+  /** Chance of a closing consonant. */
+  coda: number;
+  minLength: number;
+  maxLength: number;
+}
+
+export const SYLLABLE_NAME_SHAPE: SyllableNameShape = { onset: [0.15, 0.75, 0.1], diphthong: 0.2, coda: 0.3, minLength: 8, maxLength: 20 };
+
+const CONSONANTS = 'bcdfghjklmnpqrstvwxyz';
+const VOWELS = 'aeiou';
+
+/**
+ * `count` pronounceable random labels (seeded): syllables of consonant(s) + vowel(s) + an optional consonant,
+ * every letter drawn uniformly from its class. No language's syllables and no family's algorithm: the shape
+ * between random strings and words (`kaqobeluvi`, `zuhexmoati`) that letter-level models miss when a family
+ * of it was never seen, because such names are neither random-looking nor made of words.
+ * Starting at 8 letters for the same reason as the random strings: short pronounceable names are brands.
+ */
+export function syntheticSyllableLabels(count: number, seed: number, shape: SyllableNameShape = SYLLABLE_NAME_SHAPE): SyntheticName[] {
+  if (!Number.isInteger(count) || count < 0) throw new Error(`synthetic count must be a non-negative integer, got ${count}`);
+  const rng = createRng(seed ^ 0x5711ab);
+  const letter = (set: string) => set[Math.floor(rng() * set.length)]!;
+  const out: SyntheticName[] = [];
+  while (out.length < count) {
+    const target = shape.minLength + Math.floor(rng() * (shape.maxLength - shape.minLength + 1));
+    let label = '';
+    while (label.length < target) {
+      const u = rng();
+      const onset = u < shape.onset[0] ? 0 : u < shape.onset[0] + shape.onset[1] ? 1 : 2;
+      for (let i = 0; i < onset; i++) label += letter(CONSONANTS);
+      label += letter(VOWELS);
+      if (rng() < shape.diphthong) label += letter(VOWELS);
+      if (rng() < shape.coda) label += letter(CONSONANTS);
+    }
+    if (label.length <= shape.maxLength) out.push({ label, generator: 'syllables' });
+  }
+  return out;
+}
+
 /** Counts per generator, for the training log and metadata. */
 export function countByGenerator(names: readonly SyntheticName[]): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { ANY_MALWARE_FAMILY, countByGenerator, familyIndices, SYNTHETIC_FAMILY, SYNTHETIC_GENERATORS, syntheticLabels, syntheticWordLabels, WORD_NAME_SHAPE } from '../../scripts/lib/synthetic-dga.js';
+import { ANY_MALWARE_FAMILY, countByGenerator, familyIndices, SYNTHETIC_FAMILY, SYNTHETIC_GENERATORS, syntheticLabels, SYLLABLE_NAME_SHAPE, syntheticSyllableLabels, syntheticWordLabels, WORD_NAME_SHAPE } from '../../scripts/lib/synthetic-dga.js';
 import { englishWords } from '../../scripts/lib/word-list.js';
 import { familyTargets, weightedSetCrossentropy } from '../../scripts/lib/train-model.js';
 
@@ -58,6 +58,33 @@ describe('synthetic word-list names', () => {
     for (const w of all) expect(w).toMatch(/^[a-z]{3,10}$/);
     expect(common).toContain('house');
     expect(all).toEqual(expect.arrayContaining(common.slice(0, 100)));
+  });
+});
+
+describe('synthetic pronounceable names', () => {
+  it('strings consonant-vowel syllables within the length bounds, seeded', () => {
+    const names = syntheticSyllableLabels(2000, 5);
+    expect(names).toHaveLength(2000);
+    expect(countByGenerator(names)).toEqual({ syllables: 2000 });
+    const lengths = new Set<number>();
+    for (const { label } of names) {
+      expect(label.length).toBeGreaterThanOrEqual(SYLLABLE_NAME_SHAPE.minLength);
+      expect(label.length).toBeLessThanOrEqual(SYLLABLE_NAME_SHAPE.maxLength);
+      // A syllable has at most two consonants before its vowels and one after: no run of more than three.
+      expect(label).toMatch(/^[a-z]+$/);
+      expect(label).not.toMatch(/[^aeiou]{4}/);
+      lengths.add(label.length);
+    }
+    expect(Math.min(...lengths)).toBe(SYLLABLE_NAME_SHAPE.minLength);
+    expect(Math.max(...lengths)).toBe(SYLLABLE_NAME_SHAPE.maxLength);
+    // About two letters in five are vowels: pronounceable, unlike the uniform random strings (5 in 26).
+    const vowels = names.reduce((n, { label }) => n + label.replace(/[^aeiou]/g, '').length, 0) / names.reduce((n, { label }) => n + label.length, 0);
+    expect(vowels).toBeGreaterThan(0.35);
+    expect(vowels).toBeLessThan(0.55);
+    expect(syntheticSyllableLabels(2000, 5)).toEqual(names);
+    expect(syntheticSyllableLabels(50, 6)).not.toEqual(names.slice(0, 50));
+    expect(syntheticSyllableLabels(0, 5)).toEqual([]);
+    expect(() => syntheticSyllableLabels(-1, 5)).toThrow(/non-negative integer/);
   });
 });
 

@@ -942,9 +942,9 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
 
     // A new run warm-started from the saved weights, with the pad steps counted this time.
     const out3 = join(tmp, 'e2e-init');
-    const r3 = await run(process.execPath, [...args, '--out', out3, '--epochs', '1', '--init-from', join(out, 'tfjs'), '--padding', 'count', '--benign-weight', '2.5', '--score-from', 'family', '--synthetic', '40', '--synthetic-words', '10', '--synthetic-family', 'other'], { cwd: ROOT, timeout: 60_000 });
+    const r3 = await run(process.execPath, [...args, '--out', out3, '--epochs', '1', '--init-from', join(out, 'tfjs'), '--padding', 'count', '--benign-weight', '2.5', '--score-from', 'family', '--synthetic', '40', '--synthetic-words', '10', '--synthetic-syllables', '6', '--synthetic-family', 'other'], { cwd: ROOT, timeout: 60_000 });
     expect(r3.stderr).toMatch(/the DGA score comes from the family head/);
-    expect(r3.stderr).toMatch(/synthetic DGA names \{"letters":20,"letters\+digits":12,"hex":8,"words":10\}/);
+    expect(r3.stderr).toMatch(/synthetic DGA names \{"letters":20,"letters\+digits":12,"hex":8,"words":10,"syllables":6\}/);
     expect(r3.stderr).toMatch(/weights initialised from .*e2e-v2\/tfjs/);
     expect(r3.stderr).toMatch(/padding counted/);
     const meta3 = parseModelMetadata(JSON.parse(await readFile(join(out3, 'metadata.json'), 'utf8')));
@@ -953,7 +953,7 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     // synthetic names get no family class of their own (here they train the "other" class) and no suffix counts
     expect(meta3.families).toEqual(['benign', 'conficker', 'tinba', 'other']);
     expect(Object.keys(meta3.familySuffixPrior!.counts).sort()).toEqual(['conficker', 'tinba']);
-    expect(meta3.training).toMatchObject({ data: { synthetic: { byGenerator: { letters: 20, 'letters+digits': 12, hex: 8, words: 10 }, droppedAsBenign: 0 } }, hyperparameters: { synthetic: 40, syntheticWords: 10, syntheticFamily: 'other' } });
+    expect(meta3.training).toMatchObject({ data: { synthetic: { byGenerator: { letters: 20, 'letters+digits': 12, hex: 8, words: 10, syllables: 6 }, droppedAsBenign: 0 } }, hyperparameters: { synthetic: 40, syntheticWords: 10, syntheticSyllables: 6, syntheticFamily: 'other' } });
     // the epoch's validation figures read the same head as the final ones (one epoch: the same weights)
     const t3 = meta3.training as { history: { val_auc: number }[]; validation: { auc: number } };
     expect(t3.history[0]!.val_auc).toBeCloseTo(t3.validation.auc, 6);
