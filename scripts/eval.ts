@@ -28,6 +28,7 @@ import type { Scorer } from '../src/core/scorer.js';
 import { loadNodeClassifier, readMetadata } from '../src/runtime/node-model.js';
 import { commandLine, integerFlag, parseFlags, requiredFlag, runScript, UsageError } from './lib/cli-flags.js';
 import {
+  bootstrapIntervals,
   confusionMatrix,
   detectionByGroup,
   multiclassReport,
@@ -252,7 +253,12 @@ export interface EvaluateInput {
   threshold: number;
   minSupport: number;
   topK: number;
+  /** Bootstrap resamples for the intervals of AUC and TPR at the target FPRs (0: none). */
+  bootstrap?: number;
 }
+
+/** Seed of the bootstrap draws: the same scores give the same intervals. */
+const BOOTSTRAP_SEED = 20161;
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
@@ -396,6 +402,7 @@ export function evaluate(input: EvaluateInput): {
   const aucScore = rocAuc(all.map((n) => n.score), labels);
   const aucKey = useLogit ? rocAuc(values, labels) : aucScore;
   const curve = rocCurve(values, labels);
+  const intervals = input.bootstrap ? bootstrapIntervals(values, labels, TARGET_FPRS, { resamples: input.bootstrap, seed: BOOTSTRAP_SEED }) : undefined;
   series.push({ label: `test: ${input.test.filter((n) => n.label === 1).length} DGA vs ${benign.length} benign (AUC ${aucKey.toFixed(4)})`, fpr: curve.fpr, tpr: curve.tpr });
 
   let holdout: HoldoutResult | undefined;
@@ -438,6 +445,7 @@ export function evaluate(input: EvaluateInput): {
       binary: {
         auc: { score: aucScore, logit: useLogit ? aucKey : null },
         atFpr,
+        ...(intervals ? { intervals } : {}),
         atMetadataThreshold: { ...metaPoint, fprBySource: fprBySource(threshold, (n) => n.score) },
         perFamily: familyDetections(input.test, key, familyPoint.threshold, threshold),
         topBenign,
@@ -471,6 +479,7 @@ export interface EvalOptions {
   tfjs: string;
   minSupport: number;
   topK: number;
+  bootstrap: number;
   quiet: boolean;
   commandLine: string;
   /** Use this engine instead of loading one (tests). */
@@ -499,6 +508,8 @@ Options:
   --tfjs DIR            tfjs model directory for --format tfjs (default model/tfjs)
   --min-support N       family-head averages over families with >= N test names (default 50)
   --top-k N             families shown in the confusion matrix (default 12)
+  --bootstrap N         resamples for 95% bootstrap intervals of AUC and TPR at each target FPR (benign and
+                        DGA names drawn with replacement, seeded; 0 = none; default 1000)
   --quiet               no progress on stderr
   --help                print this help`;
 
@@ -520,6 +531,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
     tfjs: { type: 'string', default: 'model/tfjs' },
     'min-support': { type: 'string' },
     'top-k': { type: 'string' },
+    bootstrap: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   });
@@ -529,6 +541,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
   if (values.format !== 'onnx' && values.format !== 'tfjs') throw new UsageError(`--format must be onnx or tfjs, got "${values.format}"`);
   const minSupport = integerFlag('min-support', values['min-support'], 50);
   const topK = integerFlag('top-k', values['top-k'], 12);
+  const bootstrap = integerFlag('bootstrap', values.bootstrap, 1000, { min: 0 });
   return {
     model: values.model,
     metadata: values.metadata,
@@ -545,6 +558,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
     tfjs: values.tfjs,
     minSupport,
     topK,
+    bootstrap,
     quiet: values.quiet,
     commandLine: commandLine('scripts/eval.ts', argv),
   };
@@ -650,6 +664,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     threshold,
     minSupport: options.minSupport,
     topK: options.topK,
+    bootstrap: options.bootstrap,
   });
   if (figures.holdout) figures.holdout.file = options.holdout!;
 

@@ -21,13 +21,16 @@ export function summarizeCard(card: string, metadata: ModelMetadata): CardSummar
   }
   const parameters = number(match(card, /^- Parameters: ([\d,]+)/m, 'the parameter count')[1]!);
   const [, auc, benign, dga] = match(card, /^ROC AUC: \*\*([\d.]+)\*\* \(by score\).* on ([\d,]+) benign and ([\d,]+) DGA names/m, 'the ROC AUC line');
-  const operatingPoints = [...card.matchAll(/^\| (0\.01|1e-3|1e-4) \| ([\d.]+%) \| ([\d.]+%) \|/gm)].map((row) => ({
+  // The interval column is there when eval.ts ran with bootstrap resamples (its default).
+  const operatingPoints = [...card.matchAll(/^\| (0\.01|1e-3|1e-4) \| ([\d.]+%) \| (?:([\d.]+%)-([\d.]+%) \| )?([\d.]+%) \|/gm)].map((row) => ({
     target: row[1]!,
     tpr: percent(row[2]!),
-    fpr: percent(row[3]!),
+    ...(row[3] ? { tprInterval: { low: percent(row[3]), high: percent(row[4]!) } } : {}),
+    fpr: percent(row[5]!),
   }));
+  const aucInterval = card.match(/^ROC AUC: .*\d+% bootstrap interval of the AUC \(by \w+\): ([\d.]+)-([\d.]+)\./m);
   if (operatingPoints.length === 0) throw new Error('model card: no operating points table');
-  const atThreshold = match(card, /^\| metadata threshold \| ([\d.]+%) \| ([\d.]+%) \|/m, 'the metadata threshold row');
+  const atThreshold = match(card, /^\| metadata threshold \| ([\d.]+%) \| (?: \| )?([\d.]+%) \|/m, 'the metadata threshold row');
   const f1 = card.match(/\*\*micro-F1 ([\d.]+)\*\*, \*\*macro-F1 ([\d.]+)\*\*/);
   const perFamily = card.split(/^### Per family.*$/m)[1]?.split(/^### /m)[0] ?? '';
   const weakestFamilies = [...perFamily.matchAll(/^\| ([a-z0-9_-]+) \| ([\d,]+) \| ([\d.]+%) \|/gm)]
@@ -43,7 +46,7 @@ export function summarizeCard(card: string, metadata: ModelMetadata): CardSummar
     architecture: `embedding ${a.embeddingDim}${a.bigrams ? ` + bigram embedding ${a.embeddingDim}` : ''}${a.trigrams ? ` + hashed trigram embedding ${a.embeddingDim}` : ''}${a.fourgrams ? ` + hashed four-gram embedding ${a.embeddingDim}` : ''} → LSTM ${a.units}${metadata.families ? ` → score + ${metadata.families.length}-class family head` : ' → score'}`,
     parameters,
     threshold: metadata.threshold,
-    test: { benign: number(benign!), dga: number(dga!), auc: Number(auc), operatingPoints, atThreshold: { tpr: percent(atThreshold[1]!), fpr: percent(atThreshold[2]!) } },
+    test: { benign: number(benign!), dga: number(dga!), auc: Number(auc), ...(aucInterval ? { aucInterval: { low: Number(aucInterval[1]), high: Number(aucInterval[2]) } } : {}), operatingPoints, atThreshold: { tpr: percent(atThreshold[1]!), fpr: percent(atThreshold[2]!) } },
     ...(f1 && metadata.families ? { familyHead: { classes: metadata.families.length, microF1: Number(f1[1]), macroF1: Number(f1[2]) } } : {}),
     weakestFamilies,
   };

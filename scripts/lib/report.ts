@@ -1,5 +1,5 @@
 import type { ModelMetadata } from '../../src/core/metadata.js';
-import type { ConfusionMatrix, FprOperatingPoint, MulticlassReport, OperatingPoint } from './metrics.js';
+import type { BootstrapIntervals, ConfusionMatrix, FprOperatingPoint, MulticlassReport, OperatingPoint } from './metrics.js';
 
 /**
  * The evaluation's figures (written as metrics.json) and their two markdown renderings: the evaluation
@@ -126,6 +126,8 @@ export interface EvalResult {
   binary: {
     auc: { score: number; logit: number | null };
     atFpr: FprPoint[];
+    /** 95% bootstrap intervals of the AUC (by the ranking key) and of each atFpr TPR (eval.ts --bootstrap). */
+    intervals?: BootstrapIntervals;
     atMetadataThreshold: OperatingPoint & { fprBySource: FprPoint['fprBySource'] };
     /** Per family; sorted by detection at FPR 1e-3, lowest first. */
     perFamily: FamilyDetection[];
@@ -173,21 +175,24 @@ function binaryTables(r: EvalResult): string {
   parts.push(
     `ROC AUC: **${fix(b.auc.score, 5)}** (by score)` +
       (b.auc.logit !== null ? `, **${fix(b.auc.logit, 5)}** (by logit)` : '') +
-      ` on ${int(r.data.benign)} benign and ${int(r.data.dga)} DGA names. Ranking key for the operating points: **${r.rankingKey}**.`,
+      ` on ${int(r.data.benign)} benign and ${int(r.data.dga)} DGA names. Ranking key for the operating points: **${r.rankingKey}**.` +
+      (b.intervals ? ` ${pct(b.intervals.level, 0)} bootstrap interval of the AUC (by ${r.rankingKey}): ${fix(b.intervals.auc.low, 5)}-${fix(b.intervals.auc.high, 5)}.` : ''),
   );
-  const header = ['target FPR', 'TPR', 'FPR', 'false pos.', 'allowed', 'threshold (score)'];
+  const tprInterval = (target: number) => b.intervals?.tprAtFpr.find((i) => i.targetFpr === target)?.tpr;
+  const header = ['target FPR', 'TPR', ...(b.intervals ? [`TPR, ${pct(b.intervals.level, 0)} interval`] : []), 'FPR', 'false pos.', 'allowed', 'threshold (score)'];
   if (r.rankingKey === 'logit') header.push('threshold (logit)');
   if (sources.length > 1) header.push(...sources.map((s) => `FPR ${s}`));
   header.push('note');
   const rows = b.atFpr.map((p) => {
-    const row: (string | number)[] = [sci(p.targetFpr), pct(p.tpr), pct(p.fpr, 4), int(p.falsePositives), int(p.allowedFalsePositives), prob(p.scoreThreshold)];
+    const ci = tprInterval(p.targetFpr);
+    const row: (string | number)[] = [sci(p.targetFpr), pct(p.tpr), ...(b.intervals ? [ci ? `${pct(ci.low)}-${pct(ci.high)}` : ''] : []), pct(p.fpr, 4), int(p.falsePositives), int(p.allowedFalsePositives), prob(p.scoreThreshold)];
     if (r.rankingKey === 'logit') row.push(fix(p.logitThreshold, 3));
     if (sources.length > 1) row.push(...sources.map((s) => pct(p.fprBySource[s]?.fpr ?? NaN, 4)));
     row.push(p.meaningful ? (p.note ?? '') : `**not meaningful**: ${p.note ?? ''}`);
     return row;
   });
   const t = b.atMetadataThreshold;
-  const mrow: (string | number)[] = [`metadata threshold`, pct(t.tpr), pct(t.fpr, 4), int(t.falsePositives), '', prob(t.threshold)];
+  const mrow: (string | number)[] = [`metadata threshold`, pct(t.tpr), ...(b.intervals ? [''] : []), pct(t.fpr, 4), int(t.falsePositives), '', prob(t.threshold)];
   if (r.rankingKey === 'logit') mrow.push('');
   if (sources.length > 1) mrow.push(...sources.map((s) => pct(t.fprBySource[s]?.fpr ?? NaN, 4)));
   mrow.push('what serving flags (score >= threshold)');
@@ -196,7 +201,11 @@ function binaryTables(r: EvalResult): string {
   parts.push(
     'Rule: the threshold for a target FPR is the smallest observed value whose FPR on the benign names is at most the target ' +
       '(no interpolation); with N benign names at most floor(target x N) are flagged. A target needs at least 1/target benign ' +
-      'names to mean anything and about 10/target to be stable.',
+      'names to mean anything and about 10/target to be stable.' +
+      (b.intervals
+        ? ` Intervals: ${int(b.intervals.resamples)} stratified bootstrap resamples of the test names (benign and DGA drawn with replacement, ` +
+          'thresholds re-picked in each); they measure the sampling noise of this test split, not the shift to names of other sources.'
+        : ''),
   );
   return parts.join('\n\n');
 }

@@ -40,9 +40,9 @@ function modelCard(card: CardSummary, threshold: number, hasRoc: boolean): Html 
 <dt>Architecture</dt><dd>${card.architecture} (${count(card.parameters)} parameters)</dd>
 <dt>Threshold in force</dt><dd>${threshold.toFixed(5)}${threshold === card.threshold ? ' (the model’s)' : ` (the model’s is ${card.threshold.toFixed(5)})`}</dd>
 <dt>Test split</dt><dd>${count(test.benign)} benign and ${count(test.dga)} DGA names never seen in training</dd>
-<dt>ROC AUC</dt><dd>${test.auc}</dd>
+<dt>ROC AUC</dt><dd>${test.auc}${test.aucInterval ? ` (95% interval ${test.aucInterval.low}–${test.aucInterval.high})` : ''}</dd>
 ${test.operatingPoints.map(
-  (p) => html`<dt>Detection at FPR ${FPR_WORDS[p.target] ?? p.target}</dt><dd>${pct(p.tpr)} of DGA names</dd>`,
+  (p) => html`<dt>Detection at FPR ${FPR_WORDS[p.target] ?? p.target}</dt><dd>${pct(p.tpr)} of DGA names${p.tprInterval ? ` (95% interval ${pct(p.tprInterval.low)}–${pct(p.tprInterval.high)})` : ''}</dd>`,
 )}
 <dt>At the model’s threshold</dt><dd>${pct(test.atThreshold.tpr)} detected, ${pct(test.atThreshold.fpr, 2)} false positives</dd>
 ${card.familyHead ? html`<dt>Family head</dt><dd>${card.familyHead.classes} classes; micro-F1 ${card.familyHead.microF1.toFixed(2)}, macro-F1 ${card.familyHead.macroF1.toFixed(2)}</dd>` : ''}

@@ -6,6 +6,8 @@ export interface OperatingPoint {
   target: string;
   /** True-positive rate (0..1) and observed false-positive rate (0..1) at that point. */
   tpr: number;
+  /** 95% bootstrap interval of the TPR on the test split (sampling noise of the split), when the card has one. */
+  tprInterval?: { low: number; high: number };
   fpr: number;
 }
 
@@ -21,7 +23,7 @@ export interface CardSummary {
   architecture: string;
   parameters: number;
   threshold: number;
-  test: { benign: number; dga: number; auc: number; operatingPoints: OperatingPoint[]; atThreshold: { tpr: number; fpr: number } };
+  test: { benign: number; dga: number; auc: number; aucInterval?: { low: number; high: number }; operatingPoints: OperatingPoint[]; atThreshold: { tpr: number; fpr: number } };
   familyHead?: { classes: number; microF1: number; macroF1: number };
   /** Families with the lowest detection at FPR 1e-3 (at least 100 test names each), weakest first. */
   weakestFamilies: { name: string; n: number; tpr: number }[];

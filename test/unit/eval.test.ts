@@ -125,6 +125,12 @@ describe('scoring and evaluate with a fake model', () => {
     expect(figures.binary.atFpr.every((p) => !p.meaningful)).toBe(true); // 10 benign names
     expect(figures.binary.atMetadataThreshold).toMatchObject({ falsePositives: 0, truePositives: 7, positives: 9 });
     expect(figures.binary.topBenign[0]!.name).toBe('shop1.com');
+    expect(figures.binary.intervals).toBeUndefined(); // no --bootstrap
+    const boot = evaluate({ test: scored, metadata, threshold: 0.5, minSupport: 2, topK: 2, bootstrap: 300 }).figures.binary.intervals!;
+    expect(boot).toMatchObject({ resamples: 300, level: 0.95 });
+    expect(boot.auc.low).toBeLessThan(89 / 90);
+    expect(boot.auc.high).toBe(1); // some draws leave shop1 out
+    expect(boot.tprAtFpr.map((i) => i.targetFpr)).toEqual([1e-2, 1e-3, 1e-4]);
     expect(figures.binary.perFamily.map((f) => f.family).sort()).toEqual(['alpha', 'beta', 'gamma']);
     expect(series).toHaveLength(1);
 
@@ -195,7 +201,9 @@ describe('parseEvalArgs', () => {
   it('needs --test and --out, and records the command line', () => {
     expect(() => parseEvalArgs(['--out', 'x'])).toThrow(/--test/);
     const o = parseEvalArgs(['--test', 't.tsv', '--out', 'o', '--min-support', '5']) as EvalOptions;
-    expect(o).toMatchObject({ model: 'model/dga.onnx', format: 'onnx', minSupport: 5, topK: 12 });
+    expect(o).toMatchObject({ model: 'model/dga.onnx', format: 'onnx', minSupport: 5, topK: 12, bootstrap: 1000 });
+    expect((parseEvalArgs(['--test', 't', '--out', 'o', '--bootstrap', '0']) as EvalOptions).bootstrap).toBe(0);
+    expect(() => parseEvalArgs(['--test', 't', '--out', 'o', '--bootstrap', '1.5'])).toThrow(/--bootstrap must be an integer >= 0, got "1.5"/);
     expect(o.commandLine).toBe('npx tsx scripts/eval.ts --test t.tsv --out o --min-support 5');
     expect(() => parseEvalArgs(['--test', 't', '--out', 'o', '--format', 'pt'])).toThrow(/--format/);
   });
@@ -297,6 +305,14 @@ describe('eval end to end with the committed ONNX model', () => {
     }
     expect(report).toContain(options.commandLine);
     expect(report).toContain('not meaningful');
+    // the default 1000 bootstrap resamples: an interval for the AUC and each TPR, in metrics.json and the report
+    expect(metrics.binary.intervals!.resamples).toBe(1000);
+    const { auc: aucInterval } = metrics.binary.intervals!;
+    expect(aucInterval.low).toBeLessThanOrEqual(metrics.binary.auc.logit!);
+    expect(aucInterval.high).toBeGreaterThanOrEqual(metrics.binary.auc.logit!);
+    expect(report).toMatch(/95% bootstrap interval of the AUC \(by logit\): [\d.]+-[\d.]+\./);
+    expect(report).toContain('| target FPR | TPR | TPR, 95% interval |');
+    expect(report).toMatch(/1,000 stratified bootstrap resamples/);
     const svg = await readFile(join(out, 'roc.svg'), 'utf8');
     expect(svg).toMatch(/<polyline class="roc"/);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  bootstrapIntervals,
   confusionMatrix,
   detectionByGroup,
   multiclassReport,
@@ -10,6 +11,7 @@ import {
   rocCurve,
   sigmoid32,
 } from '../../scripts/lib/metrics.js';
+import { createRng } from '../../scripts/lib/seeded-random.js';
 import { escapeXml, renderRocSvg } from '../../scripts/lib/roc-svg.js';
 
 /** Brute-force AUC over all (positive, negative) pairs, a tie counting one half. */
@@ -256,5 +258,46 @@ describe('renderRocSvg', () => {
     const legend = svg.slice(svg.indexOf('<g class="legend">'));
     expect(legend).toContain('held-out');
     expect(legend).toContain('FPR 1e-3');
+  });
+});
+
+describe('bootstrapIntervals', () => {
+  // Two overlapping classes: benign ~ U(0, 1), DGA ~ U(0.5, 1.5) -- AUC 0.875 in expectation.
+  const rng = createRng(11);
+  const values: number[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < 3000; i++) {
+    values.push(rng());
+    labels.push(0);
+    values.push(0.5 + rng());
+    labels.push(1);
+  }
+
+  it('brackets the figures measured on the sample, and is reproducible for a seed', () => {
+    const b = bootstrapIntervals(values, labels, [1e-2, 1e-3], { resamples: 200, seed: 3 });
+    expect(b.resamples).toBe(200);
+    expect(b.level).toBe(0.95);
+    const auc = rocAuc(values, labels);
+    expect(b.auc.low).toBeLessThan(auc);
+    expect(b.auc.high).toBeGreaterThan(auc);
+    expect(b.auc.high - b.auc.low).toBeLessThan(0.03);
+    for (const { targetFpr, tpr } of b.tprAtFpr) {
+      const point = operatingPointAtFpr(values, labels, targetFpr).tpr;
+      expect(tpr.low).toBeLessThanOrEqual(point);
+      expect(tpr.high).toBeGreaterThanOrEqual(point);
+    }
+    // 3 false positives allowed at 1e-3 against 30 at 1e-2: the stricter point moves more between draws.
+    const width = (i: number) => b.tprAtFpr[i]!.tpr.high - b.tprAtFpr[i]!.tpr.low;
+    expect(width(1)).toBeGreaterThan(width(0));
+    expect(bootstrapIntervals(values, labels, [1e-2, 1e-3], { resamples: 200, seed: 3 })).toEqual(b);
+    expect(bootstrapIntervals(values, labels, [1e-2, 1e-3], { resamples: 200, seed: 4 })).not.toEqual(b);
+  });
+
+  it('has no width when the classes do not overlap, and refuses bad options', () => {
+    const b = bootstrapIntervals([0.1, 0.2, 0.3, 0.8, 0.9], [0, 0, 0, 1, 1], [1e-2], { resamples: 50, seed: 1 });
+    expect(b.auc).toEqual({ low: 1, high: 1 });
+    expect(b.tprAtFpr).toEqual([{ targetFpr: 1e-2, tpr: { low: 1, high: 1 } }]);
+    expect(() => bootstrapIntervals(values, labels, [1e-3], { resamples: 0, seed: 1 })).toThrow(/resamples must be a positive integer/);
+    expect(() => bootstrapIntervals(values, labels, [1e-3], { resamples: 10, seed: 1, level: 1 })).toThrow(/level must be in/);
   });
 });

@@ -8,6 +8,7 @@ import { ErrorEnvelope } from '../../src/schemas/common.js';
 import { Health, ModelInfo } from '../../src/schemas/model.js';
 import { KeyInfo, KeyList, KeyUsage, NewKey, Usage, UsageExport } from '../../src/schemas/usage.js';
 import metadataJson from '../../model/metadata.json' with { type: 'json' };
+import cardSummaryJson from '../../model/card-summary.json' with { type: 'json' };
 import { startWorker } from './miniflare.js';
 import { DOCUMENTED_PATHS } from '../fixtures/api-paths.js';
 
@@ -57,6 +58,11 @@ describe('the page, the docs and the OpenAPI document, served by the Worker in w
     expect(text).toContain('role="status" aria-live="polite"');
     expect(text).toContain(`${metadataJson.id} ${metadataJson.version}`);
     expect(text).toMatch(/<img src="\/roc.svg" width="720" height="582" alt="ROC curve/);
+    // The card's figures with their bootstrap intervals (model/card-summary.json): the noise is shown, not only the point.
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    const at1e3 = cardSummaryJson.test.operatingPoints.find((p) => p.target === '1e-3')!;
+    expect(text).toContain(`<dd>${pct(at1e3.tpr)} of DGA names (95% interval ${pct(at1e3.tprInterval.low)}–${pct(at1e3.tprInterval.high)})</dd>`);
+    expect(text).toContain(`<dd>${cardSummaryJson.test.auc} (95% interval ${cardSummaryJson.test.aucInterval.low}–${cardSummaryJson.test.aucInterval.high})</dd>`);
     expect(text).toContain(`curl &#39;${BASE}/v1/classify?domain=xjwqkzpvbn.net&amp;families=3&#39;`);
     expect(text).toContain('dig +https @dga.example.net -p 443 example.com');
     expect(text).toContain('dig +https-get @dga.example.net -p 443 xjwqkzpvbn.net');
