@@ -29,6 +29,7 @@ import { loadNodeClassifier, readMetadata } from '../src/runtime/node-model.js';
 import { commandLine, integerFlag, parseFlags, requiredFlag, runScript, UsageError } from './lib/cli-flags.js';
 import {
   bootstrapIntervals,
+  bootstrapMacroTpr,
   confusionMatrix,
   detectionByGroup,
   multiclassReport,
@@ -423,6 +424,16 @@ export function evaluate(input: EvaluateInput): {
       scoreThreshold: familyPoint.scoreThreshold,
       perFamily,
       macroTpr: mean(perFamily.map((f) => f.atFpr.tpr)),
+      ...(input.bootstrap
+        ? {
+            macroTprInterval: bootstrapMacroTpr(
+              benign.map(key),
+              perFamily.map((f) => heldDga.filter((n) => n.family === f.family).map(key)),
+              FAMILY_FPR,
+              { resamples: input.bootstrap, seed: BOOTSTRAP_SEED },
+            ),
+          }
+        : {}),
       macroTprAtThreshold: mean(perFamily.map((f) => f.atThreshold.tpr)),
       pooledTpr: heldDga.filter((n) => key(n) >= familyPoint.threshold).length / heldDga.length,
       auc,

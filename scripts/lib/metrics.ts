@@ -227,13 +227,51 @@ export function bootstrapIntervals(
       tprs[i]!.push(p.length && !Number.isNaN(threshold) ? countAtLeast(p, threshold) / p.length : NaN);
     });
   }
-  const interval = (xs: number[]): Interval => {
-    const sorted = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-    if (!sorted.length) return { low: NaN, high: NaN };
-    const at = (f: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(f * (sorted.length - 1))))]!;
-    return { low: at((1 - level) / 2), high: at(1 - (1 - level) / 2) };
+  return { resamples, level, auc: percentileInterval(aucs, level), tprAtFpr: targetFprs.map((t, i) => ({ targetFpr: t, tpr: percentileInterval(tprs[i]!, level) })) };
+}
+
+/**
+ * Bootstrap interval of the macro-average detection over groups (e.g. held-out families) at a target FPR:
+ * each resample draws the benign values and every group's values with replacement, re-picks the threshold
+ * by the module's rule over the benign draw and averages the groups' detection rates.
+ */
+export function bootstrapMacroTpr(
+  benign: ArrayLike<number>,
+  groups: readonly ArrayLike<number>[],
+  targetFpr: number,
+  options: { resamples: number; seed: number; level?: number },
+): Interval {
+  const { resamples, seed, level = 0.95 } = options;
+  if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`bootstrapMacroTpr: resamples must be a positive integer, got ${resamples}`);
+  if (groups.length === 0 || groups.some((g) => g.length === 0)) throw new RangeError('bootstrapMacroTpr: needs non-empty groups');
+  const rng = createRng(seed);
+  const draw = (from: ArrayLike<number>, into: Float64Array) => {
+    for (let i = 0; i < into.length; i++) into[i] = from[Math.floor(rng() * from.length)]!;
+    return into.sort();
   };
-  return { resamples, level, auc: interval(aucs), tprAtFpr: targetFprs.map((t, i) => ({ targetFpr: t, tpr: interval(tprs[i]!) })) };
+  const q = new Float64Array(benign.length);
+  const drawn = groups.map((g) => new Float64Array(g.length));
+  const all = new Float64Array(drawn.reduce((n, g) => n + g.length, 0));
+  const macros: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    draw(benign, q);
+    let at = 0;
+    for (const [i, g] of groups.entries()) {
+      all.set(draw(g, drawn[i]!), at);
+      at += g.length;
+    }
+    const threshold = thresholdOfSorted(all.sort(), q, floorCount(targetFpr, q.length));
+    macros.push(Number.isNaN(threshold) ? NaN : drawn.reduce((sum, g) => sum + countAtLeast(g, threshold) / g.length, 0) / drawn.length);
+  }
+  return percentileInterval(macros, level);
+}
+
+/** The central `level` share of the finite values (NaN bounds when there are none). */
+function percentileInterval(xs: number[], level: number): Interval {
+  const sorted = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (!sorted.length) return { low: NaN, high: NaN };
+  const at = (f: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(f * (sorted.length - 1))))]!;
+  return { low: at((1 - level) / 2), high: at(1 - (1 - level) / 2) };
 }
 
 /** A ROC curve: one point per distinct observed value (highest first), starting at (0, 0). */

@@ -1,5 +1,5 @@
 import type { ModelMetadata } from '../../src/core/metadata.js';
-import type { BootstrapIntervals, ConfusionMatrix, FprOperatingPoint, MulticlassReport, OperatingPoint } from './metrics.js';
+import type { BootstrapIntervals, ConfusionMatrix, Interval, FprOperatingPoint, MulticlassReport, OperatingPoint } from './metrics.js';
 
 /**
  * The evaluation's figures (written as metrics.json) and their two markdown renderings: the evaluation
@@ -88,6 +88,8 @@ export interface HoldoutResult {
   perFamily: FamilyDetection[];
   /** Unweighted mean over held-out families of the detection rate. */
   macroTpr: number;
+  /** Its 95% bootstrap interval (benign and each family's names resampled; eval.ts --bootstrap). */
+  macroTprInterval?: Interval;
   macroTprAtThreshold: number;
   /** Overall detection (all held-out names pooled). */
   pooledTpr: number;
@@ -222,7 +224,8 @@ function holdoutSection(h: HoldoutResult): string {
   return [
     `Held-out (leave-family-out) names from \`${h.file}\`, threshold for FPR ${sci(h.targetFpr)} taken from the benign names ` +
       `(score ${prob(h.scoreThreshold)}): macro-average detection **${pct(h.macroTpr, 1)}** ` +
-      `(${pct(h.macroTprAtThreshold, 1)} at the metadata threshold), pooled ${pct(h.pooledTpr, 1)}, AUC against benign ${fix(h.auc, 4)}.` +
+      (h.macroTprInterval ? `(95% bootstrap interval ${pct(h.macroTprInterval.low, 1)}-${pct(h.macroTprInterval.high, 1)}; ` : '(') +
+      `${pct(h.macroTprAtThreshold, 1)} at the metadata threshold), pooled ${pct(h.pooledTpr, 1)}, AUC against benign ${fix(h.auc, 4)}.` +
       (h.toOther !== undefined
         ? ` Family as served: ${pct(h.toOther, 1)} of these names are called "other" (open-set cut-off ${fix(h.minProbability ?? 0, 2)}); the rest are pinned on a known family.`
         : ''),

@@ -273,6 +273,8 @@ describe('eval end to end with the committed ONNX model', () => {
     expect(metrics.binary.atFpr).toHaveLength(3);
     expect(metrics.binary.atFpr[2]!.meaningful).toBe(false);
     expect(metrics.holdout!.perFamily.map((f) => f.family)).toEqual(['held']);
+    expect(metrics.holdout!.macroTprInterval!.low).toBeLessThanOrEqual(metrics.holdout!.macroTpr);
+    expect(metrics.holdout!.macroTprInterval!.high).toBeGreaterThanOrEqual(metrics.holdout!.macroTpr);
     // the committed model has an open-set cut-off: the report says how many unseen names are called "other"
     expect(metrics.holdout!.minProbability).toBe((await (await import('../../src/runtime/node-model.js')).readMetadata()).familyOpenSet!.minProbability);
     expect(metrics.holdout!.toOther).toBeGreaterThanOrEqual(0);
@@ -313,6 +315,7 @@ describe('eval end to end with the committed ONNX model', () => {
     expect(report).toMatch(/95% bootstrap interval of the AUC \(by logit\): [\d.]+-[\d.]+\./);
     expect(report).toContain('| target FPR | TPR | TPR, 95% interval |');
     expect(report).toMatch(/1,000 stratified bootstrap resamples/);
+    expect(report).toMatch(/macro-average detection \*\*[\d.]+%\*\* \(95% bootstrap interval [\d.]+%-[\d.]+%; [\d.]+% at the metadata threshold\)/);
     const svg = await readFile(join(out, 'roc.svg'), 'utf8');
     expect(svg).toMatch(/<polyline class="roc"/);
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   bootstrapIntervals,
+  bootstrapMacroTpr,
   confusionMatrix,
   detectionByGroup,
   multiclassReport,
@@ -291,6 +292,24 @@ describe('bootstrapIntervals', () => {
     expect(width(1)).toBeGreaterThan(width(0));
     expect(bootstrapIntervals(values, labels, [1e-2, 1e-3], { resamples: 200, seed: 3 })).toEqual(b);
     expect(bootstrapIntervals(values, labels, [1e-2, 1e-3], { resamples: 200, seed: 4 })).not.toEqual(b);
+  });
+
+  it('gives the macro-average detection over groups an interval around its value on the sample', () => {
+    const benign = values.filter((_, i) => labels[i] === 0);
+    const dga = values.filter((_, i) => labels[i] === 1);
+    // Two groups: one above every benign value, one among them.
+    const easy = dga.map((v) => v + 1);
+    const hard = dga.slice(0, 500);
+    const m = bootstrapMacroTpr(benign, [easy, hard], 1e-2, { resamples: 300, seed: 9 });
+    const threshold = operatingPointAtFpr([...benign, ...hard], [...benign.map(() => 0), ...hard.map(() => 1)], 1e-2).threshold;
+    const point = (1 + hard.filter((v) => v >= threshold).length / hard.length) / 2;
+    expect(m.low).toBeLessThanOrEqual(point);
+    expect(m.high).toBeGreaterThanOrEqual(point);
+    expect(m.low).toBeGreaterThan(0.5); // the easy group is always found
+    expect(m.high).toBeLessThan(1);
+    expect(bootstrapMacroTpr(benign, [easy, hard], 1e-2, { resamples: 300, seed: 9 })).toEqual(m);
+    expect(() => bootstrapMacroTpr(benign, [], 1e-2, { resamples: 10, seed: 1 })).toThrow(/non-empty groups/);
+    expect(() => bootstrapMacroTpr(benign, [easy, []], 1e-2, { resamples: 10, seed: 1 })).toThrow(/non-empty groups/);
   });
 
   it('has no width when the classes do not overlap, and refuses bad options', () => {
