@@ -4,6 +4,7 @@
  * ensemble distilled into one) pay?" without exporting anything (model/EXPERIMENTS.md section 12).
  */
 import { detectionByGroup, operatingPointAtFpr, rocAuc } from './metrics.js';
+import { createRng } from './seeded-random.js';
 
 export interface ScoreRow {
   name: string;
@@ -86,4 +87,71 @@ export function meanLogits(columns: readonly Float64Array[]): Float64Array {
   const out = new Float64Array(columns[0]?.length ?? 0);
   for (const c of columns) for (let i = 0; i < out.length; i++) out[i]! += c[i]! / columns.length;
   return out;
+}
+
+/** A paired difference B - A with its bootstrap interval. */
+export interface PairedDifference {
+  /** On the names as scored. */
+  difference: number;
+  low: number;
+  high: number;
+}
+
+export interface PairedComparison {
+  resamples: number;
+  auc: PairedDifference;
+  /** Detection at FPR 1e-2, 1e-3, 1e-4. */
+  tpr: [PairedDifference, PairedDifference, PairedDifference];
+  familyMean: PairedDifference;
+}
+
+/**
+ * Paired stratified bootstrap of the difference between two models scored on the same names (B - A): each
+ * resample draws benign and DGA rows with replacement and measures both models on that one draw, so the
+ * names both models find easy or hard cancel out. Far tighter than comparing two unpaired intervals; an
+ * interval that excludes 0 is a difference this test split supports (the seed-to-seed spread of training is
+ * another question: model/EXPERIMENTS.md section 22).
+ */
+export function pairedBootstrap(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  families: readonly string[],
+  options: { resamples: number; seed: number; level?: number },
+): PairedComparison {
+  const { resamples, seed, level = 0.95 } = options;
+  if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`pairedBootstrap: resamples must be a positive integer, got ${resamples}`);
+  if (a.length !== labels.length || b.length !== labels.length || families.length !== labels.length) throw new RangeError('pairedBootstrap: columns of different lengths');
+  const flat = (f: BlendFigures) => [f.auc, ...f.tpr, f.familyMean];
+  const point = flat(blendFigures(b, labels, families)).map((x, i) => x - flat(blendFigures(a, labels, families))[i]!);
+  const byLabel: [number[], number[]] = [[], []];
+  for (let i = 0; i < labels.length; i++) byLabel[labels[i] === 1 ? 1 : 0].push(i);
+  const rng = createRng(seed);
+  const n = labels.length;
+  const ra = new Float64Array(n);
+  const rb = new Float64Array(n);
+  const rl = new Uint8Array(n);
+  const rf: string[] = new Array<string>(n);
+  const diffs: number[][] = point.map(() => []);
+  for (let r = 0; r < resamples; r++) {
+    let k = 0;
+    for (const [label, rows] of byLabel.entries()) {
+      for (let j = 0; j < rows.length; j++) {
+        const i = rows[Math.floor(rng() * rows.length)]!;
+        ra[k] = a[i]!;
+        rb[k] = b[i]!;
+        rl[k] = label;
+        rf[k] = families[i]!;
+        k++;
+      }
+    }
+    const fa = flat(blendFigures(ra, rl, rf));
+    flat(blendFigures(rb, rl, rf)).forEach((x, i) => diffs[i]!.push(x - fa[i]!));
+  }
+  const at = (xs: number[], f: number) => xs[Math.min(xs.length - 1, Math.max(0, Math.round(f * (xs.length - 1))))]!;
+  const out = point.map((difference, i) => {
+    const xs = diffs[i]!.filter((x) => !Number.isNaN(x)).sort((x, y) => x - y);
+    return xs.length ? { difference, low: at(xs, (1 - level) / 2), high: at(xs, 1 - (1 - level) / 2) } : { difference, low: NaN, high: NaN };
+  });
+  return { resamples, auc: out[0]!, tpr: [out[1]!, out[2]!, out[3]!], familyMean: out[4]! };
 }

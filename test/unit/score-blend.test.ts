@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { formatScoresTsv, type ScoredName } from '../../scripts/eval.js';
-import { blendFigures, joinScores, meanLogits, parseScoresTsv } from '../../scripts/lib/score-blend.js';
+import { verdict } from '../../scripts/compare-scores.js';
+import { blendFigures, joinScores, meanLogits, pairedBootstrap, parseScoresTsv } from '../../scripts/lib/score-blend.js';
+import { createRng } from '../../scripts/lib/seeded-random.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -69,5 +71,54 @@ describe('score blending (scripts/blend-scores.ts)', () => {
     const held = await cli([join(dir, 'a.tsv'), join(dir, 'b.tsv'), '--source', 'holdout']);
     expect(held.code).toBe(2);
     expect(held.stderr).toMatch(/b\.tsv: no rows of source "holdout"/);
+  }, 60_000);
+});
+
+describe('paired comparison (scripts/compare-scores.ts)', () => {
+  // 400 benign names around 0 and 400 DGA names around 2 (seeded); model B lifts a quarter of the DGA names.
+  const rng = createRng(5);
+  const labels = Uint8Array.from({ length: 800 }, (_, i) => (i < 400 ? 0 : 1));
+  const families = Array.from(labels, (l, i) => (l ? (i % 2 ? 'f1' : 'f2') : 'benign'));
+  const a = Float64Array.from(labels, (l) => (l ? 2 : 0) + 1.5 * (rng() - 0.5) * 2);
+  const b = Float64Array.from(a, (x, i) => (labels[i] && i % 4 === 0 ? x + 3 : x));
+
+  it('finds no difference between a model and itself, and a real one when B is better on some names', () => {
+    const same = pairedBootstrap(a, a, labels, families, { resamples: 100, seed: 1 });
+    for (const d of [same.auc, ...same.tpr, same.familyMean]) expect(d).toEqual({ difference: 0, low: 0, high: 0 });
+    expect(verdict(same.auc)).toBe('within noise');
+    const better = pairedBootstrap(a, b, labels, families, { resamples: 200, seed: 1 });
+    expect(better.resamples).toBe(200);
+    expect(better.auc.difference).toBeCloseTo(blendFigures(b, labels, families).auc - blendFigures(a, labels, families).auc, 12);
+    expect(better.auc.low).toBeGreaterThan(0);
+    expect(verdict(better.auc)).toBe('B higher');
+    expect(verdict(pairedBootstrap(b, a, labels, families, { resamples: 200, seed: 1 }).auc)).toBe('A higher');
+    expect(better.tpr[0].low).toBeLessThanOrEqual(better.tpr[0].difference);
+    expect(better.tpr[0].high).toBeGreaterThanOrEqual(better.tpr[0].difference);
+    expect(pairedBootstrap(a, b, labels, families, { resamples: 200, seed: 1 })).toEqual(better);
+    expect(() => pairedBootstrap(a, b.subarray(1), labels, families, { resamples: 10, seed: 1 })).toThrow(/different lengths/);
+    expect(() => pairedBootstrap(a, b, labels, families, { resamples: 0, seed: 1 })).toThrow(/resamples must be a positive integer/);
+  });
+
+  it('prints the figures of A and B and their differences with intervals; one file is a usage error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dga-compare-'));
+    const tsv = (logits: Float64Array) => formatScoresTsv(Array.from(logits, (x, i) => row(`n${i}.com`, labels[i] as 0 | 1, x, families[i])));
+    await writeFile(join(dir, 'a.tsv'), tsv(a));
+    await writeFile(join(dir, 'b.tsv'), tsv(b));
+    const cli = (args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/compare-scores.ts', ...args], { cwd: ROOT, timeout: 30_000 }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const ok = await cli([join(dir, 'a.tsv'), join(dir, 'b.tsv'), '--resamples', '100']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^800 names \(source test\) scored by both; 100 paired bootstrap resamples, seed 1/);
+    expect(ok.stdout).toMatch(/\| AUC \| [\d.]+ \| [\d.]+ \| \+[\d.]+ \| \+[\d.]+ \.\. \+[\d.]+ \| B higher \|/);
+    expect(ok.stdout).toContain('| detection at FPR 1e-3 (%) |');
+    const one = await cli([join(dir, 'a.tsv')]);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toMatch(/compare-scores: give exactly two scores\.tsv files/);
+    const bad = await cli([join(dir, 'a.tsv'), join(dir, 'b.tsv'), '--resamples', 'many']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--resamples must be a positive integer, got "many"/);
   }, 60_000);
 });
