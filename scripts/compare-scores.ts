@@ -18,7 +18,8 @@ const HELP = `Usage: npx tsx scripts/compare-scores.ts A/scores.tsv B/scores.tsv
 
 Paired bootstrap of B - A on the names both files scored (AUC, detection at FPR 1e-2 / 1e-3 / 1e-4,
 per-family mean at 1e-3), with 95% intervals.
-  --source S      which rows: test (default), holdout, benign-extra
+  --source S      which rows: test (default), holdout (the held-out families' names against the test
+                  file's benign names: families never seen), benign-extra
   --resamples N   bootstrap resamples (default 1000)
   --seed S        bootstrap seed (default 1)
   -h, --help      show this help`;
@@ -48,7 +49,9 @@ async function main(): Promise<number | 'help'> {
     const text = await readFile(file, 'utf8').catch(() => {
       throw new UsageError(`${file}: cannot read it`);
     });
-    const rows = parseScoresTsv(text, file).filter((r) => r.source === source || r.source.startsWith(`${source}: `));
+    const of = (r: { source: string }, s: string) => r.source === s || r.source.startsWith(`${s}: `);
+    // Held-out names are all DGA: as in eval.ts, they are measured against the test file's benign names.
+    const rows = parseScoresTsv(text, file).filter((r) => of(r, source) || (source === 'holdout' && r.label === 0 && of(r, 'test')));
     if (!rows.length) throw new UsageError(`${file}: no rows of source "${source}"`);
     files.push({ file, rows });
   }

@@ -101,7 +101,9 @@ describe('paired comparison (scripts/compare-scores.ts)', () => {
 
   it('prints the figures of A and B and their differences with intervals; one file is a usage error', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dga-compare-'));
-    const tsv = (logits: Float64Array) => formatScoresTsv(Array.from(logits, (x, i) => row(`n${i}.com`, labels[i] as 0 | 1, x, families[i])));
+    // 100 held-out names too (all DGA): --source holdout measures them against the test file's benign names.
+    const held = (logits: Float64Array) => Array.from(logits.subarray(400, 500), (x, i) => row(`h${i}.org`, 1, x, 'held', 'holdout'));
+    const tsv = (logits: Float64Array) => formatScoresTsv([...Array.from(logits, (x, i) => row(`n${i}.com`, labels[i] as 0 | 1, x, families[i])), ...held(logits)]);
     await writeFile(join(dir, 'a.tsv'), tsv(a));
     await writeFile(join(dir, 'b.tsv'), tsv(b));
     const cli = (args: string[]) =>
@@ -114,6 +116,9 @@ describe('paired comparison (scripts/compare-scores.ts)', () => {
     expect(ok.stdout).toMatch(/^800 names \(source test\) scored by both; 100 paired bootstrap resamples, seed 1/);
     expect(ok.stdout).toMatch(/\| AUC \| [\d.]+ \| [\d.]+ \| \+[\d.]+ \| \+[\d.]+ \.\. \+[\d.]+ \| B higher \|/);
     expect(ok.stdout).toContain('| detection at FPR 1e-3 (%) |');
+    const unseen = await cli([join(dir, 'a.tsv'), join(dir, 'b.tsv'), '--resamples', '50', '--source', 'holdout']);
+    expect(unseen.code).toBe(0);
+    expect(unseen.stdout).toMatch(/^500 names \(source holdout\) scored by both/);
     const one = await cli([join(dir, 'a.tsv')]);
     expect(one.code).toBe(2);
     expect(one.stderr).toMatch(/compare-scores: give exactly two scores\.tsv files/);
