@@ -205,9 +205,7 @@ export function bootstrapIntervals(
   targetFprs: readonly number[],
   options: { resamples: number; seed: number; level?: number },
 ): BootstrapIntervals {
-  const { resamples, seed, level = 0.95 } = options;
-  if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`bootstrapIntervals: resamples must be a positive integer, got ${resamples}`);
-  if (!(level > 0 && level < 1)) throw new RangeError(`bootstrapIntervals: level must be in (0, 1), got ${level}`);
+  const { resamples, seed, level } = checkBootstrapOptions('bootstrapIntervals', options);
   const { pos, neg } = split(values, labels);
   const rng = createRng(seed);
   const draw = (from: Float64Array, into: Float64Array) => {
@@ -241,8 +239,7 @@ export function bootstrapMacroTpr(
   targetFpr: number,
   options: { resamples: number; seed: number; level?: number },
 ): Interval {
-  const { resamples, seed, level = 0.95 } = options;
-  if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`bootstrapMacroTpr: resamples must be a positive integer, got ${resamples}`);
+  const { resamples, seed, level } = checkBootstrapOptions('bootstrapMacroTpr', options);
   if (groups.length === 0 || groups.some((g) => g.length === 0)) throw new RangeError('bootstrapMacroTpr: needs non-empty groups');
   const rng = createRng(seed);
   const draw = (from: ArrayLike<number>, into: Float64Array) => {
@@ -266,8 +263,16 @@ export function bootstrapMacroTpr(
   return percentileInterval(macros, level);
 }
 
-/** The central `level` share of the finite values (NaN bounds when there are none). */
-function percentileInterval(xs: number[], level: number): Interval {
+/** Bootstrap options with the level defaulted (0.95); throws naming the caller on a bad count or level. */
+export function checkBootstrapOptions(caller: string, options: { resamples: number; seed: number; level?: number }): { resamples: number; seed: number; level: number } {
+  const { resamples, seed, level = 0.95 } = options;
+  if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`${caller}: resamples must be a positive integer, got ${resamples}`);
+  if (!(level > 0 && level < 1)) throw new RangeError(`${caller}: level must be in (0, 1), got ${level}`);
+  return { resamples, seed, level };
+}
+
+/** The central `level` share of the values other than NaN (NaN bounds when there are none). */
+export function percentileInterval(xs: number[], level: number): Interval {
   const sorted = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   if (!sorted.length) return { low: NaN, high: NaN };
   const at = (f: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(f * (sorted.length - 1))))]!;

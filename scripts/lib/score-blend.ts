@@ -3,7 +3,7 @@
  * of their logits, measured with the same figures as the card. It answers "would serving two models (or an
  * ensemble distilled into one) pay?" without exporting anything (model/EXPERIMENTS.md section 12).
  */
-import { detectionByGroup, operatingPointAtFpr, rocAuc } from './metrics.js';
+import { checkBootstrapOptions, detectionByGroup, operatingPointAtFpr, percentileInterval, rocAuc } from './metrics.js';
 import { createRng } from './seeded-random.js';
 
 export interface ScoreRow {
@@ -119,8 +119,7 @@ export function pairedBootstrap(
   families: readonly string[],
   options: { resamples: number; seed: number; level?: number },
 ): PairedComparison {
-  const { resamples, seed, level = 0.95 } = options;
-  if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`pairedBootstrap: resamples must be a positive integer, got ${resamples}`);
+  const { resamples, seed, level } = checkBootstrapOptions('pairedBootstrap', options);
   if (a.length !== labels.length || b.length !== labels.length || families.length !== labels.length) throw new RangeError('pairedBootstrap: columns of different lengths');
   const flat = (f: BlendFigures) => [f.auc, ...f.tpr, f.familyMean];
   const point = flat(blendFigures(b, labels, families)).map((x, i) => x - flat(blendFigures(a, labels, families))[i]!);
@@ -148,10 +147,6 @@ export function pairedBootstrap(
     const fa = flat(blendFigures(ra, rl, rf));
     flat(blendFigures(rb, rl, rf)).forEach((x, i) => diffs[i]!.push(x - fa[i]!));
   }
-  const at = (xs: number[], f: number) => xs[Math.min(xs.length - 1, Math.max(0, Math.round(f * (xs.length - 1))))]!;
-  const out = point.map((difference, i) => {
-    const xs = diffs[i]!.filter((x) => !Number.isNaN(x)).sort((x, y) => x - y);
-    return xs.length ? { difference, low: at(xs, (1 - level) / 2), high: at(xs, 1 - (1 - level) / 2) } : { difference, low: NaN, high: NaN };
-  });
+  const out = point.map((difference, i) => ({ difference, ...percentileInterval(diffs[i]!, level) }));
   return { resamples, auc: out[0]!, tpr: [out[1]!, out[2]!, out[3]!], familyMean: out[4]! };
 }
