@@ -40,7 +40,7 @@ function modelCard(card: CardSummary, threshold: number, hasRoc: boolean): Html 
 <dt>Architecture</dt><dd>${card.architecture} (${count(card.parameters)} parameters)</dd>
 <dt>Threshold in force</dt><dd>${threshold.toFixed(5)}${threshold === card.threshold ? ' (the model’s)' : ` (the model’s is ${card.threshold.toFixed(5)})`}</dd>
 <dt>Test split</dt><dd>${count(test.benign)} benign and ${count(test.dga)} DGA names never seen in training</dd>
-<dt>ROC AUC</dt><dd>${test.auc}${test.aucInterval ? ` (95% interval ${test.aucInterval.low}–${test.aucInterval.high})` : ''}</dd>
+<dt>ROC AUC</dt><dd>${test.auc}${test.aucInterval ? ` (95% interval ${test.aucInterval.low.toFixed(5)}–${test.aucInterval.high.toFixed(5)})` : ''}</dd>
 ${test.operatingPoints.map(
   (p) => html`<dt>Detection at FPR ${FPR_WORDS[p.target] ?? p.target}</dt><dd>${pct(p.tpr)} of DGA names${p.tprInterval ? ` (95% interval ${pct(p.tprInterval.low)}–${pct(p.tprInterval.high)})` : ''}</dd>`,
 )}

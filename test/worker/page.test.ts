@@ -62,7 +62,7 @@ describe('the page, the docs and the OpenAPI document, served by the Worker in w
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     const at1e3 = cardSummaryJson.test.operatingPoints.find((p) => p.target === '1e-3')!;
     expect(text).toContain(`<dd>${pct(at1e3.tpr)} of DGA names (95% interval ${pct(at1e3.tprInterval.low)}–${pct(at1e3.tprInterval.high)})</dd>`);
-    expect(text).toContain(`<dd>${cardSummaryJson.test.auc} (95% interval ${cardSummaryJson.test.aucInterval.low}–${cardSummaryJson.test.aucInterval.high})</dd>`);
+    expect(text).toContain(`<dd>${cardSummaryJson.test.auc} (95% interval ${cardSummaryJson.test.aucInterval.low.toFixed(5)}–${cardSummaryJson.test.aucInterval.high.toFixed(5)})</dd>`);
     expect(text).toContain(`curl &#39;${BASE}/v1/classify?domain=xjwqkzpvbn.net&amp;families=3&#39;`);
     expect(text).toContain('dig +https @dga.example.net -p 443 example.com');
     expect(text).toContain('dig +https-get @dga.example.net -p 443 xjwqkzpvbn.net');
