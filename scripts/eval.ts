@@ -667,6 +667,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const seconds = (performance.now() - started) / 1000;
   const totalScored = test.scored.length + (extra?.result.scored.length ?? 0) + (held?.result.scored.length ?? 0);
 
+  if (options.bootstrap) log?.(`figures, with ${options.bootstrap} bootstrap resamples for their intervals (--bootstrap 0: none)...`);
   const { figures, series, markers } = evaluate({
     test: test.scored,
     benignExtra: extra?.result.scored,
