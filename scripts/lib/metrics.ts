@@ -242,23 +242,23 @@ export function bootstrapMacroTpr(
   const { resamples, seed, level } = checkBootstrapOptions('bootstrapMacroTpr', options);
   if (groups.length === 0 || groups.some((g) => g.length === 0)) throw new RangeError('bootstrapMacroTpr: needs non-empty groups');
   const rng = createRng(seed);
-  const draw = (from: ArrayLike<number>, into: Float64Array) => {
-    for (let i = 0; i < into.length; i++) into[i] = from[Math.floor(rng() * from.length)]!;
-    return into.sort();
-  };
+  const pick = (from: ArrayLike<number>) => from[Math.floor(rng() * from.length)]!;
   const q = new Float64Array(benign.length);
-  const drawn = groups.map((g) => new Float64Array(g.length));
-  const all = new Float64Array(drawn.reduce((n, g) => n + g.length, 0));
   const macros: number[] = [];
   for (let r = 0; r < resamples; r++) {
-    draw(benign, q);
-    let at = 0;
-    for (const [i, g] of groups.entries()) {
-      all.set(draw(g, drawn[i]!), at);
-      at += g.length;
+    for (let i = 0; i < q.length; i++) q[i] = pick(benign);
+    q.sort();
+    const allowed = floorCount(targetFpr, q.length);
+    // The module's threshold is the smallest observed value above the (allowed+1)-th highest benign one, so a
+    // drawn DGA value is detected exactly when it is above that benign value: no need to sort the groups.
+    const cutoff = q.length === 0 ? NaN : allowed >= q.length ? -Infinity : q[q.length - 1 - allowed]!;
+    let sum = 0;
+    for (const g of groups) {
+      let detected = 0;
+      for (let i = 0; i < g.length; i++) if (pick(g) > cutoff) detected++;
+      sum += detected / g.length;
     }
-    const threshold = thresholdOfSorted(all.sort(), q, floorCount(targetFpr, q.length));
-    macros.push(Number.isNaN(threshold) ? NaN : drawn.reduce((sum, g) => sum + countAtLeast(g, threshold) / g.length, 0) / drawn.length);
+    macros.push(Number.isNaN(cutoff) ? NaN : sum / groups.length);
   }
   return percentileInterval(macros, level);
 }
