@@ -519,8 +519,9 @@ Options:
   --tfjs DIR            tfjs model directory for --format tfjs (default model/tfjs)
   --min-support N       family-head averages over families with >= N test names (default 50)
   --top-k N             families shown in the confusion matrix (default 12)
-  --bootstrap N         resamples for 95% bootstrap intervals of AUC and TPR at each target FPR (benign and
-                        DGA names drawn with replacement, seeded; 0 = none; default 1000)
+  --bootstrap N         resamples for 95% bootstrap intervals of AUC, TPR at each target FPR and the
+                        held-out families' mean detection (names drawn with replacement, seeded; 0 = none;
+                        default 1000)
   --quiet               no progress on stderr
   --help                print this help`;
 
