@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { integerFlag, parseFlagsAndOperands, runScript, UsageError } from './lib/cli-flags.js';
-import { blendFigures, joinScores, pairedBootstrap, parseScoresTsv, type PairedDifference } from './lib/score-blend.js';
+import { joinScores, pairedBootstrap, parseScoresTsv, type PairedDifference } from './lib/score-blend.js';
 
 const HELP = `Usage: npx tsx scripts/compare-scores.ts A/scores.tsv B/scores.tsv [--source test|holdout|benign-extra] [--resamples N] [--seed S]
 
@@ -59,9 +59,8 @@ async function main(): Promise<number | 'help'> {
   const [a, b] = joined.logits as [Float64Array, Float64Array];
   if (!joined.labels.includes(0) || !joined.labels.includes(1)) throw new UsageError('the names both files scored need benign and DGA rows');
   process.stderr.write(`compare-scores: ${joined.labels.length} names scored by both files, ${resamples} paired resamples...\n`);
-  const fa = blendFigures(a, joined.labels, joined.families);
-  const fb = blendFigures(b, joined.labels, joined.families);
   const c = pairedBootstrap(a, b, joined.labels, joined.families, { resamples, seed });
+  const { a: fa, b: fb } = c;
   const pct = (x: number) => (100 * x).toFixed(1);
   const signed = (x: number, f: (x: number) => string) => `${x >= 0 ? '+' : ''}${f(x)}`;
   const rows: [string, number, number, PairedDifference, (x: number) => string][] = [

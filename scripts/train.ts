@@ -365,11 +365,12 @@ async function main(): Promise<void> {
     fourgrams: num(values, 'fourgrams', (n) => Number.isInteger(n) && n >= 0 && n <= 1_000_000, 'an integer in [0, 1000000]'),
     fourgramDropout: num(values, 'fourgram-dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'),
   };
+  const anySynthetic = cfg.synthetic + cfg.syntheticWords + cfg.syntheticSyllables > 0;
   // The effective flags (paths resolved), saved with every checkpoint: what a --resume continues with.
   const savedFlags: FlagValues = { ...(values as FlagValues), resume: undefined, 'init-from': undefined, help: undefined, dataset: cfg.dataset, data: cfg.data, out: cfg.out };
   if (cfg.backend !== 'wasm' && cfg.backend !== 'cpu') fail('--backend must be wasm or cpu');
   for (const t of cfg.teachers) if (!existsSync(join(t, 'model.json'))) fail(`--teacher ${t} must hold model.json and its weights (a tfjs model directory)`);
-  if (cfg.teachers.length && (cfg.synthetic > 0 || cfg.syntheticWords > 0 || cfg.syntheticSyllables > 0)) fail('--teacher cannot be combined with --synthetic, --synthetic-words or --synthetic-syllables (their rows have no single family to distil)');
+  if (cfg.teachers.length && anySynthetic) fail('--teacher cannot be combined with --synthetic, --synthetic-words or --synthetic-syllables (their rows have no single family to distil)');
   if (cfg.lrPatience > 0 && cfg.lrPatience >= cfg.patience) {
     fail(`--lr-patience ${cfg.lrPatience} must be below --patience ${cfg.patience}: early stopping would end the run before the learning rate is lowered`);
   }
@@ -451,7 +452,7 @@ async function main(): Promise<void> {
   if (families) log(`train: family head, ${families.length} classes: ${families.join(',')}`);
   const over = oversample(trainExamples, cfg.oversampleMin, cfg.seed);
   if (Object.keys(over.added).length) log(`train: oversampled (repeats added) ${JSON.stringify(over.added)}`);
-  if (!families && (cfg.synthetic > 0 || cfg.syntheticWords > 0 || cfg.syntheticSyllables > 0)) fail('--synthetic, --synthetic-words and --synthetic-syllables need the two-headed model (--family-head true)');
+  if (!families && anySynthetic) fail('--synthetic, --synthetic-words and --synthetic-syllables need the two-headed model (--family-head true)');
   const synthetic = syntheticExamples(cfg.synthetic, cfg.syntheticWords, cfg.syntheticSyllables, cfg.seed, [...trainExamples, ...valExamples, ...(testExamples ?? [])]);
   if (synthetic.examples.length) {
     log(`train: synthetic DGA names ${JSON.stringify(synthetic.byGenerator)}${synthetic.dropped ? `, ${synthetic.dropped} equal to a benign label dropped` : ''}`);
@@ -708,7 +709,7 @@ async function main(): Promise<void> {
         ...(cfg.synthetic > 0 ? { synthetic: cfg.synthetic } : {}),
         ...(cfg.syntheticWords > 0 ? { syntheticWords: cfg.syntheticWords } : {}),
         ...(cfg.syntheticSyllables > 0 ? { syntheticSyllables: cfg.syntheticSyllables } : {}),
-        ...(cfg.syntheticFamily !== 'any' && (cfg.synthetic > 0 || cfg.syntheticWords > 0 || cfg.syntheticSyllables > 0) ? { syntheticFamily: cfg.syntheticFamily } : {}),
+        ...(cfg.syntheticFamily !== 'any' && anySynthetic ? { syntheticFamily: cfg.syntheticFamily } : {}),
         ...(cfg.teachers.length ? { teachers: cfg.teachers, teacherWeight: cfg.teacherWeight } : {}),
         monitor: cfg.monitor,
         patience: cfg.patience,

@@ -99,6 +99,9 @@ export interface PairedDifference {
 
 export interface PairedComparison {
   resamples: number;
+  /** Each model's figures on the names as scored. */
+  a: BlendFigures;
+  b: BlendFigures;
   auc: PairedDifference;
   /** Detection at FPR 1e-2, 1e-3, 1e-4. */
   tpr: [PairedDifference, PairedDifference, PairedDifference];
@@ -122,31 +125,33 @@ export function pairedBootstrap(
   const { resamples, seed, level } = checkBootstrapOptions('pairedBootstrap', options);
   if (a.length !== labels.length || b.length !== labels.length || families.length !== labels.length) throw new RangeError('pairedBootstrap: columns of different lengths');
   const flat = (f: BlendFigures) => [f.auc, ...f.tpr, f.familyMean];
-  const point = flat(blendFigures(b, labels, families)).map((x, i) => x - flat(blendFigures(a, labels, families))[i]!);
+  const figuresA = blendFigures(a, labels, families);
+  const figuresB = blendFigures(b, labels, families);
+  const pointA = flat(figuresA);
+  const point = flat(figuresB).map((x, i) => x - pointA[i]!);
   const byLabel: [number[], number[]] = [[], []];
   for (let i = 0; i < labels.length; i++) byLabel[labels[i] === 1 ? 1 : 0].push(i);
   const rng = createRng(seed);
   const n = labels.length;
   const ra = new Float64Array(n);
   const rb = new Float64Array(n);
-  const rl = new Uint8Array(n);
+  // Each resample keeps the class sizes, so the benign rows come first and the labels never change.
+  const rl = Uint8Array.from({ length: n }, (_, k) => (k < byLabel[0].length ? 0 : 1));
   const rf: string[] = new Array<string>(n);
   const diffs: number[][] = point.map(() => []);
   for (let r = 0; r < resamples; r++) {
     let k = 0;
-    for (const [label, rows] of byLabel.entries()) {
-      for (let j = 0; j < rows.length; j++) {
+    for (const rows of byLabel) {
+      for (let j = 0; j < rows.length; j++, k++) {
         const i = rows[Math.floor(rng() * rows.length)]!;
         ra[k] = a[i]!;
         rb[k] = b[i]!;
-        rl[k] = label;
         rf[k] = families[i]!;
-        k++;
       }
     }
     const fa = flat(blendFigures(ra, rl, rf));
     flat(blendFigures(rb, rl, rf)).forEach((x, i) => diffs[i]!.push(x - fa[i]!));
   }
   const out = point.map((difference, i) => ({ difference, ...percentileInterval(diffs[i]!, level) }));
-  return { resamples, auc: out[0]!, tpr: [out[1]!, out[2]!, out[3]!], familyMean: out[4]! };
+  return { resamples, a: figuresA, b: figuresB, auc: out[0]!, tpr: [out[1]!, out[2]!, out[3]!], familyMean: out[4]! };
 }
