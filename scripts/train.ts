@@ -94,6 +94,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'trigram-dropout': { type: 'string', default: '0', help: 'with --trigrams: the share of names trained without their trigram term in each batch' },
   fourgrams: { type: 'string', default: '0', help: 'add a hashed embedding of character four-grams (three previous characters x current one) with this many rows after the trigram one (0 = none; model/EXPERIMENTS.md section 19). With --init-from a model without one, its table starts at zero. Needs --trigrams' },
   'fourgram-dropout': { type: 'string', default: '0', help: 'with --fourgrams: the share of names trained without their four-gram term in each batch' },
+  bidirectional: { type: 'boolean', help: 'read each name both ways: a forward and a backward LSTM of --units each, the heads on both last states (model/EXPERIMENTS.md section 31). Needs --padding mask and a family head' },
   'keep-epochs': { type: 'boolean', help: 'keep every epoch\'s weights in <out>/checkpoint/epoch-NNN/tfjs (default: only the newest epoch is kept), e.g. for scripts/average-weights.ts' },
   'init-from': {
     type: 'string',
@@ -364,6 +365,7 @@ async function main(): Promise<void> {
     trigramDropout: num(values, 'trigram-dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'),
     fourgrams: num(values, 'fourgrams', (n) => Number.isInteger(n) && n >= 0 && n <= 1_000_000, 'an integer in [0, 1000000]'),
     fourgramDropout: num(values, 'fourgram-dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'),
+    bidirectional: values.bidirectional === true,
   };
   const anySynthetic = cfg.synthetic + cfg.syntheticWords + cfg.syntheticSyllables > 0;
   // The effective flags (paths resolved), saved with every checkpoint: what a --resume continues with.
@@ -377,6 +379,7 @@ async function main(): Promise<void> {
   if (values.padding !== 'mask' && values.padding !== 'count') fail('--padding must be mask or count');
   if (cfg.bigrams && values.padding !== 'mask') fail('--bigrams needs --padding mask (the bigram table masks the pad steps as the character embedding does)');
   if (cfg.trigrams > 0 && values.padding !== 'mask') fail('--trigrams needs --padding mask (the trigram table masks the pad steps as the character embedding does)');
+  if (cfg.bidirectional && values.padding !== 'mask') fail('--bidirectional needs --padding mask (the backward LSTM must start at the last character, not in the padding)');
   if (cfg.fourgrams > 0 && cfg.trigrams === 0) fail('--fourgrams needs --trigrams (the four-gram index extends the trigram one, in the graph too)');
   if (cfg.initFrom && !existsSync(join(cfg.initFrom, 'model.json'))) fail(`--init-from ${cfg.initFrom} must hold model.json and its weights (a tfjs model directory)`);
   if (!['val_loss', 'val_score_loss', 'val_auc'].includes(cfg.monitor)) fail('--monitor must be val_score_loss, val_loss or val_auc');
@@ -526,7 +529,7 @@ async function main(): Promise<void> {
     }
   } else {
     model = families
-      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding, bigrams: cfg.bigrams, bigramDropout: cfg.bigramDropout, trigramBuckets: cfg.trigrams, trigramDropout: cfg.trigramDropout, fourgramBuckets: cfg.fourgrams, fourgramDropout: cfg.fourgramDropout, softFamilyTargets })
+      ? createFamilyModel({ ...modelOptions, families, familyLossWeight: cfg.familyLossWeight, benignWeight: cfg.benignWeight, masked: cfg.maskPadding, bigrams: cfg.bigrams, bigramDropout: cfg.bigramDropout, trigramBuckets: cfg.trigrams, trigramDropout: cfg.trigramDropout, fourgramBuckets: cfg.fourgrams, fourgramDropout: cfg.fourgramDropout, bidirectional: cfg.bidirectional, softFamilyTargets })
       : createModel(modelOptions);
     if (cfg.initFrom) {
       const from = await loadLayersModelDir(cfg.initFrom);
@@ -677,6 +680,7 @@ async function main(): Promise<void> {
       ...(model.layers.some((l) => l.name === BIGRAM_EMBEDDING) ? { bigrams: true } : {}),
       ...(cfg.trigrams > 0 ? { trigrams: cfg.trigrams } : {}),
       ...(cfg.fourgrams > 0 ? { fourgrams: cfg.fourgrams } : {}),
+      ...(model.getLayer('lstm').getClassName() === 'Bidirectional' ? { bidirectional: true } : {}),
       ...(cfg.scoreFrom === 'family' ? { scoreFrom: 'family' as const } : {}),
     },
     onnx: families ? { input: 'chars', score: 'score', logit: 'logit', family: 'family' } : { input: 'chars', score: 'score', logit: 'logit' },

@@ -43,7 +43,7 @@ export function summarizeCard(card: string, metadata: ModelMetadata): CardSummar
     id: metadata.id,
     version: metadata.version,
     createdAt: metadata.createdAt,
-    architecture: `embedding ${a.embeddingDim}${a.bigrams ? ` + bigram embedding ${a.embeddingDim}` : ''}${a.trigrams ? ` + hashed trigram embedding ${a.embeddingDim}` : ''}${a.fourgrams ? ` + hashed four-gram embedding ${a.embeddingDim}` : ''} → LSTM ${a.units}${metadata.families ? ` → score + ${metadata.families.length}-class family head` : ' → score'}`,
+    architecture: `embedding ${a.embeddingDim}${a.bigrams ? ` + bigram embedding ${a.embeddingDim}` : ''}${a.trigrams ? ` + hashed trigram embedding ${a.embeddingDim}` : ''}${a.fourgrams ? ` + hashed four-gram embedding ${a.embeddingDim}` : ''} → ${a.bidirectional ? `bidirectional LSTM 2 × ${a.units}` : `LSTM ${a.units}`}${metadata.families ? ` → score + ${metadata.families.length}-class family head` : ' → score'}`,
     parameters,
     threshold: metadata.threshold,
     test: { benign: number(benign!), dga: number(dga!), auc: Number(auc), ...(aucInterval ? { aucInterval: { low: Number(aucInterval[1]), high: Number(aucInterval[2]) } } : {}), operatingPoints, atThreshold: { tpr: percent(atThreshold[1]!), fpr: percent(atThreshold[2]!) } },

@@ -40,9 +40,10 @@ export function quantizedWeights(model: tf.LayersModel): tf.LayerVariable[] {
   const found: tf.LayerVariable[] = [];
   for (const { layer, weight } of TARGETS) {
     if (!model.layers.some((l) => l.name === layer)) continue;
-    const variable = model.getLayer(layer).weights.find((w) => baseName(w.originalName) === weight);
-    if (!variable) throw new Error(`fake-quantize: layer "${layer}" has no weight "${weight}"`);
-    found.push(variable);
+    // A Bidirectional wrapper (train.ts --bidirectional) holds each weight twice: forward, then backward.
+    const variables = model.getLayer(layer).weights.filter((w) => baseName(w.originalName) === weight);
+    if (variables.length === 0) throw new Error(`fake-quantize: layer "${layer}" has no weight "${weight}"`);
+    found.push(...variables);
   }
   return found;
 }

@@ -28,7 +28,8 @@ export function tfjsReference(
   batch = 1000,
   scoreFrom: ScoreFrom = 'score',
 ): ModelOutputs {
-  const lstm = model.layers.find((l) => l.getClassName() === 'LSTM');
+  // A Bidirectional wrapper's output is both last states concatenated, as the graph's "lstm.h".
+  const lstm = model.layers.find((l) => l.getClassName() === 'LSTM' || l.getClassName() === 'Bidirectional');
   if (!lstm) throw new Error('tfjsReference: the model has no LSTM layer');
   const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
   const activation = (l: tfTypes.layers.Layer) => (l.getConfig() as { activation?: string }).activation;

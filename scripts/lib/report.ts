@@ -366,8 +366,10 @@ export function parameterCount(m: ModelMetadata): { embedding: number; lstm: num
   const { embeddingDim: e, units: u } = m.architecture;
   const hashedTable = (buckets?: number) => (buckets ? (buckets + 1) * e : 0); // row 0 for pad steps
   const embedding = v * e + (m.architecture.bigrams ? v * v * e : 0) + hashedTable(m.architecture.trigrams) + hashedTable(m.architecture.fourgrams);
-  const lstm = 4 * (e * u + u * u + u);
-  const dense = u + 1 + (m.families ? (u + 1) * m.families.length : 0);
+  const directions = m.architecture.bidirectional ? 2 : 1;
+  const lstm = directions * 4 * (e * u + u * u + u);
+  const h = directions * u; // what the heads read
+  const dense = h + 1 + (m.families ? (h + 1) * m.families.length : 0);
   return { embedding, lstm, dense, total: embedding + lstm + dense };
 }
 
@@ -498,7 +500,7 @@ export function renderModelCard(r: EvalResult, m: ModelMetadata, options: CardOp
   s.push('## Model');
   s.push(
     [
-      `- Architecture: embedding ${a.embeddingDim}${a.bigrams ? ` + bigram embedding ${a.embeddingDim} (previous x current character, ${(m.vocabulary.length + 1) ** 2} rows, added to the character embedding: more input features, no extra LSTM work)` : ''}${a.trigrams ? ` + hashed trigram embedding ${a.embeddingDim} (two previous characters x current one, mod ${a.trigrams}, ${a.trigrams + 1} rows, added likewise)` : ''}${a.fourgrams ? ` + hashed four-gram embedding ${a.embeddingDim} (three previous characters x current one, mod ${a.fourgrams}, ${a.fourgrams + 1} rows, added likewise)` : ''} -> ${a.cell.toUpperCase()} ${a.units} units (recurrent activation ${a.recurrentActivation}) -> dropout ${a.dropout} (training only) -> dense 1 with sigmoid (score)${m.families ? ` and dense ${m.families.length} with softmax (family)` : ''}.`,
+      `- Architecture: embedding ${a.embeddingDim}${a.bigrams ? ` + bigram embedding ${a.embeddingDim} (previous x current character, ${(m.vocabulary.length + 1) ** 2} rows, added to the character embedding: more input features, no extra LSTM work)` : ''}${a.trigrams ? ` + hashed trigram embedding ${a.embeddingDim} (two previous characters x current one, mod ${a.trigrams}, ${a.trigrams + 1} rows, added likewise)` : ''}${a.fourgrams ? ` + hashed four-gram embedding ${a.embeddingDim} (three previous characters x current one, mod ${a.fourgrams}, ${a.fourgrams + 1} rows, added likewise)` : ''} -> ${a.bidirectional ? `bidirectional ${a.cell.toUpperCase()}, ${a.units} units each way (last states of both concatenated, ${2 * a.units} values)` : `${a.cell.toUpperCase()} ${a.units} units`} (recurrent activation ${a.recurrentActivation}) -> dropout ${a.dropout} (training only) -> dense 1 with sigmoid (score)${m.families ? ` and dense ${m.families.length} with softmax (family)` : ''}.`,
       `- Parameters: ${int(params.total)} (embedding ${int(params.embedding)}, LSTM ${int(params.lstm)}, dense ${int(params.dense)}).` +
         (options.onnxBytes ? ` ONNX file evaluated: ${(options.onnxBytes / 1024).toFixed(1)} KiB.` : ''),
       `- Outputs: \`${m.onnx.score}\` (probability of DGA) and \`${m.onnx.logit}\` (its logit)` +

@@ -20,7 +20,8 @@ import type { LayersModelJson } from './tfjs-files.js';
  *     head and optionally a Dense(K, softmax) family head (detected from inbound_nodes and the activations);
  *     optionally with train.ts's bigram branch (BigramIndex -> Embedding, MaskedSum into the character embedding)
  *     and its hashed trigram branch (TrigramIndex -> Embedding, MaskedSum into that sum), and after it a hashed
- *     four-gram branch (TrigramIndex with order 4, likewise).
+ *     four-gram branch (TrigramIndex with order 4, likewise); the LSTM may be train.ts --bidirectional's
+ *     Bidirectional(LSTM, merge_mode concat) of a masked model.
  * Dropout is allowed anywhere on the trunk (identity at inference). Anything else stops the export with an
  * error naming the layer and option. Pure: same model.json + weights + metadata in, same bytes out.
  *
@@ -35,6 +36,9 @@ import type { LayersModelJson } from './tfjs-files.js';
  *   Gather(H [maxLength+1,U], pad_steps) -> Unsqueeze(0) -> initial_h [1,N,U]; same for C -> initial_c
  *   LSTM(W [1,4U,E], R [1,4U,U], B [1,8U], "", initial_h, initial_c)
  *                                                 -> Y_h [1,N,U]  (forward; Sigmoid,Tanh,Tanh; no sequence_lens)
+ *   [bidirectional] direction "bidirectional": W [2,4U,E] = Concat(forward, backward) (each direction quantized
+ *     on its own), R [2,4U,U], B [2,8U], initial states [2,N,U] -> Y_h [2,N,U] -> Transpose(1,0,2); then
+ *     the heads read [N,2U] (forward state, then backward: tfjs's concat) wherever U is written below
  *   Reshape [-1,U] -> MatMul kernel [U,1] -> Add bias [1] -> Reshape [-1]  -> logit float32 [batch]
  *   Sigmoid(logit)                                -> score float32 [batch]
  *   [family head] MatMul kernel [U,K] -> Add bias [K] -> Softmax(axis -1) -> family float32 [batch, K]
@@ -105,12 +109,14 @@ export interface ParsedLstmClassifier {
   kernel: Float32Array; // [E,4U], Keras gate order i,f,c,o
   recurrentKernel: Float32Array; // [U,4U]
   bias: Float32Array; // [4U]
+  /** A Bidirectional LSTM's backward direction (train.ts --bidirectional; the fields above are its forward one), or null. */
+  backward: { kernel: Float32Array; recurrentKernel: Float32Array; bias: Float32Array } | null;
   /** Name of the Dense(1, sigmoid) score layer. */
   scoreLayerName: string;
-  denseKernel: Float32Array; // [U,1]
+  denseKernel: Float32Array; // [H,1], H = U (2U when bidirectional: forward state, then backward)
   denseBias: Float32Array; // [1]
   /** The family head (functional two-head models), or null. */
-  family: { layerName: string; classes: number; kernel: Float32Array /* [U,K] */; bias: Float32Array /* [K] */ } | null;
+  family: { layerName: string; classes: number; kernel: Float32Array /* [H,K] */; bias: Float32Array /* [K] */ } | null;
 }
 
 interface LayerJson {
@@ -163,11 +169,12 @@ export function decodeWeights(manifest: Manifest, weights: Uint8Array): Map<stri
   return out;
 }
 
-const SUPPORTED_LAYERS = 'InputLayer, Embedding, LSTM, Dropout, Dense';
+const SUPPORTED_LAYERS = 'InputLayer, Embedding, LSTM (or Bidirectional LSTM), Dropout, Dense';
+/** The recurrent step: a plain LSTM, or train.ts --bidirectional's Bidirectional wrapper around one. */
+const RECURRENT = ['LSTM', 'Bidirectional'];
 const NOT_PRODUCED: Record<string, string> = {
   GRU: 'GRU cells are not exported (the trainer builds an LSTM; only LSTM is supported)',
   SimpleRNN: 'SimpleRNN cells are not exported (only LSTM is supported)',
-  Bidirectional: 'bidirectional recurrent layers are not exported (only a forward LSTM is supported)',
   Masking: 'masking is not exported (the model must use pre-padding without a mask)',
   RNN: 'generic RNN wrappers are not exported (only the LSTM layer is supported)',
 };
@@ -215,7 +222,7 @@ function checkTrunk(trunk: readonly LayerJson[], where: (index: number) => strin
     if (cls === 'Dropout') continue;
     if (cls in NOT_PRODUCED) unsupported(layer, NOT_PRODUCED[cls]!);
     const want = expected[found.length];
-    if (cls !== want) {
+    if (cls !== want && !(want === 'LSTM' && cls === 'Bidirectional')) {
       if (want === undefined) unsupported(layer, `layer class ${cls} after the LSTM (an extra layer; expected Embedding, LSTM, Dropout, Dense heads)`);
       unsupported(layer, `layer class ${cls} at ${where(index)} (expected ${want}; supported: ${SUPPORTED_LAYERS})`);
     }
@@ -347,11 +354,11 @@ function planFunctional(config: unknown): Plan {
   const branches = consumersOf(end);
   for (const layer of trunk) {
     if (layer.class_name in NOT_PRODUCED) unsupported(layer, NOT_PRODUCED[layer.class_name]!);
-    if (!['Embedding', 'LSTM', 'Dropout'].includes(layer.class_name)) {
+    if (!['Embedding', ...RECURRENT, 'Dropout'].includes(layer.class_name)) {
       unsupported(layer, `layer class ${layer.class_name} (supported: ${SUPPORTED_LAYERS})`);
     }
   }
-  if (branches.length > 1 && !trunk.some((l) => l.class_name === 'LSTM')) {
+  if (branches.length > 1 && !trunk.some((l) => RECURRENT.includes(l.class_name))) {
     unsupported(
       end,
       `its output feeds ${branches.length} layers (${branches.map(layerLabel).join(', ')}); only the LSTM's output (or a Dropout after it) may feed several heads`,
@@ -501,7 +508,15 @@ function parseEmbedding(layer: LayerJson) {
   return { vocabSize: inputDim as number, embeddingDim: outputDim as number, inputLength, masked: c.mask_zero === true };
 }
 
-function parseLstm(layer: LayerJson) {
+function parseLstm(outer: LayerJson): { units: number; bidirectional: boolean } {
+  const bidirectional = outer.class_name === 'Bidirectional';
+  let layer = outer;
+  if (bidirectional) {
+    const inner = outer.config.layer as LayerJson | undefined;
+    if (inner?.class_name !== 'LSTM') unsupported(outer, `wraps ${JSON.stringify(inner?.class_name ?? null)} (only an LSTM)`);
+    if (outer.config.merge_mode !== 'concat') unsupported(outer, `merge_mode=${JSON.stringify(outer.config.merge_mode)} (only concat)`);
+    layer = inner;
+  }
   const c = layer.config;
   const units = c.units;
   if (!Number.isInteger(units) || (units as number) < 1) unsupported(layer, 'units missing');
@@ -517,7 +532,7 @@ function parseLstm(layer: LayerJson) {
   if (!isOff(c.time_major)) unsupported(layer, 'time_major=true');
   // dropout, recurrent_dropout, unroll, implementation, unit_forget_bias, initialisers, regularisers and
   // constraints do not change inference.
-  return { units: units as number };
+  return { units: units as number, bidirectional };
 }
 
 function parseScoreDense(layer: LayerJson) {
@@ -539,7 +554,7 @@ function parseFamilyDense(layer: LayerJson): number {
 export function parseLstmClassifier(modelJson: ConvertInput['modelJson'], weightBytes: Uint8Array): ParsedLstmClassifier {
   const plan = planModel(modelJson.modelTopology);
   const emb = parseEmbedding(plan.embedding);
-  const { units } = parseLstm(plan.lstm);
+  const { units, bidirectional } = parseLstm(plan.lstm);
   parseScoreDense(plan.score);
   const K = plan.family ? parseFamilyDense(plan.family) : 0;
   if (emb.inputLength !== null && plan.inputLength !== null && emb.inputLength !== plan.inputLength) {
@@ -548,11 +563,13 @@ export function parseLstmClassifier(modelJson: ConvertInput['modelJson'], weight
 
   const tensors = decodeWeights(modelJson.weightsManifest, weightBytes);
   const used = new Set<string>();
-  const take = (layer: LayerJson, weight: string, shape: number[]): Float32Array => {
+  /** scope: a Bidirectional wrapper's direction ("forward_lstm" / "backward_lstm", a path segment). */
+  const take = (layer: LayerJson, weight: string, shape: number[], scope?: string): Float32Array => {
     const layerName = String(layer.config.name);
-    // tfjs names weights "<layer>/<weight>"; some versions insert a cell scope ("lstm/lstm_cell/kernel").
+    // tfjs names weights "<layer>/<weight>"; some versions insert a cell scope ("lstm/lstm_cell/kernel"),
+    // a Bidirectional wrapper its direction ("lstm/forward_lstm/kernel").
     const candidates = [...tensors.keys()].filter(
-      (k) => !used.has(k) && k.startsWith(`${layerName}/`) && k.split('/').pop() === weight,
+      (k) => !used.has(k) && k.startsWith(`${layerName}/`) && k.split('/').pop() === weight && (scope === undefined || k.split('/').includes(scope)),
     );
     if (candidates.length !== 1) {
       throw new Error(
@@ -575,6 +592,17 @@ export function parseLstmClassifier(modelJson: ConvertInput['modelJson'], weight
     return { base: branch.index.config.base as number, buckets, embeddings: take(branch.embedding, 'embeddings', [buckets + 1, E]) };
   };
   const U = units;
+  const H = bidirectional ? 2 * U : U; // width of what the heads read
+  const inner = bidirectional ? String((plan.lstm.config.layer as LayerJson).config.name) : undefined;
+  const direction = (prefix: string) => {
+    const scope = inner === undefined ? undefined : `${prefix}_${inner}`;
+    return {
+      kernel: take(plan.lstm, 'kernel', [E, 4 * U], scope),
+      recurrentKernel: take(plan.lstm, 'recurrent_kernel', [U, 4 * U], scope),
+      bias: take(plan.lstm, 'bias', [4 * U], scope),
+    };
+  };
+  const forward = direction('forward');
   const parsed: ParsedLstmClassifier = {
     topology: plan.topology,
     vocabSize: V,
@@ -588,17 +616,16 @@ export function parseLstmClassifier(modelJson: ConvertInput['modelJson'], weight
       : null,
     trigrams: hashedTable(plan.trigrams),
     fourgrams: hashedTable(plan.fourgrams),
-    kernel: take(plan.lstm, 'kernel', [E, 4 * U]),
-    recurrentKernel: take(plan.lstm, 'recurrent_kernel', [U, 4 * U]),
-    bias: take(plan.lstm, 'bias', [4 * U]),
+    ...forward,
+    backward: bidirectional ? direction('backward') : null,
     scoreLayerName: String(plan.score.config.name),
-    denseKernel: take(plan.score, 'kernel', [U, 1]),
+    denseKernel: take(plan.score, 'kernel', [H, 1]),
     denseBias: take(plan.score, 'bias', [1]),
     family: plan.family
       ? {
           layerName: String(plan.family.config.name),
           classes: K,
-          kernel: take(plan.family, 'kernel', [U, K]),
+          kernel: take(plan.family, 'kernel', [H, K]),
           bias: take(plan.family, 'bias', [K]),
         }
       : null,
@@ -660,6 +687,7 @@ function checkMetadata(parsed: ParsedLstmClassifier, metadata: ExportMetadata | 
     check('bigrams', arch.bigrams === undefined ? undefined : arch.bigrams === true, parsed.bigrams !== null);
     check('trigrams', arch.trigrams, parsed.trigrams?.buckets ?? 0);
     check('fourgrams', arch.fourgrams, parsed.fourgrams?.buckets ?? 0);
+    check('bidirectional', arch.bidirectional === undefined ? undefined : arch.bidirectional === true, parsed.backward !== null);
   }
   if (metadata?.vocabulary !== undefined && metadata.vocabulary.length + 1 !== parsed.vocabSize) {
     throw new Error(
@@ -830,11 +858,21 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   const metadata = input.metadata;
   const T = checkMetadata(parsed, metadata);
   const { vocabSize: V, embeddingDim: E, units: U } = parsed;
+  // Directions of the LSTM node and the width the heads read (forward state, then backward: tfjs's concat).
+  const D = parsed.backward ? 2 : 1;
+  const H = D * U;
   const names = { ...DEFAULT_ONNX_NAMES, ...(metadata?.onnx ?? {}) };
   const K = parsed.family?.classes ?? 0;
   const fold = options.foldPadding ?? FOLDING_SCHEMES.includes(scheme);
   if (fold && !FOLDING_SCHEMES.includes(scheme)) {
     throw new Error(`tfjs-to-onnx: scheme ${scheme} cannot fold padding (only ${FOLDING_SCHEMES.join(', ')}); pass foldPadding: false`);
+  }
+  if (D === 2 && !(scheme === 'float' || scheme === 'int8-weights')) {
+    throw new Error(`tfjs-to-onnx: a bidirectional LSTM exports with scheme float or int8-weights only, not ${scheme}`);
+  }
+  if (D === 2 && !parsed.masked) {
+    // The backward pass of pre-padded rows would end in the padding; only masked models run rows of one length.
+    throw new Error('tfjs-to-onnx: a bidirectional LSTM exports only from a masked model (train.ts --padding mask)');
   }
   if (parsed.masked && !fold) {
     throw new Error(`tfjs-to-onnx: the model masks its padding (mask_zero); only a padding-folding export (scheme ${FOLDING_SCHEMES.join(' or ')}) computes it exactly`);
@@ -967,7 +1005,9 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
     quantize ? dequantize(quantizePerChannel(values, dims, axis)) : values;
 
   // The LSTM's last hidden state, h [N,U].
-  const lstmAttrs = { activations: ['Sigmoid', 'Tanh', 'Tanh'], direction: 'forward', hidden_size: U };
+  const lstmAttrs = D === 2
+    ? { activations: ['Sigmoid', 'Tanh', 'Tanh', 'Sigmoid', 'Tanh', 'Tanh'], direction: 'bidirectional', hidden_size: U }
+    : { activations: ['Sigmoid', 'Tanh', 'Tanh'], direction: 'forward', hidden_size: U };
   if (scheme === 'float' || scheme === 'int8-weights' || scheme === 'int8-dqlstm') {
     const W = kerasKernelToOnnx(parsed.kernel, E, U); // [4U, E]
     const R = kerasKernelToOnnx(parsed.recurrentKernel, U, U); // [4U, U]
@@ -995,11 +1035,26 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
       );
       extraOpsets.push([MS_DOMAIN, 1]);
     } else {
-      const w = weight('lstm.W', W, [1, 4 * U, E], 1);
-      const r = weight('lstm.R', R, [1, 4 * U, U], 1);
       const B = kerasBiasToOnnx(parsed.bias, U);
-      initializers.push(makeTensor('lstm.B', 'FLOAT', [1, 8 * U], B));
-      const lstmInputs = ['embedded_tnc', w, r, 'lstm.B'];
+      let lstmInputs: string[];
+      if (parsed.backward) {
+        // Each direction quantized on its own (per-row scales), then stacked [2, ...] (onnxruntime folds the Concat).
+        const wb = kerasKernelToOnnx(parsed.backward.kernel, E, U);
+        const rb = kerasKernelToOnnx(parsed.backward.recurrentKernel, U, U);
+        const stack = (name: string, parts: string[]) => (node('Concat', parts, [name], { axis: 0 }, name), name);
+        const w = stack('lstm.W', [weight('lstm.W.forward', W, [1, 4 * U, E], 1), weight('lstm.W.backward', wb, [1, 4 * U, E], 1)]);
+        const r = stack('lstm.R', [weight('lstm.R.forward', R, [1, 4 * U, U], 1), weight('lstm.R.backward', rb, [1, 4 * U, U], 1)]);
+        const both = new Float32Array(16 * U);
+        both.set(B);
+        both.set(kerasBiasToOnnx(parsed.backward.bias, U), 8 * U);
+        initializers.push(makeTensor('lstm.B', 'FLOAT', [2, 8 * U], both));
+        lstmInputs = ['embedded_tnc', w, r, 'lstm.B'];
+      } else {
+        const w = weight('lstm.W', W, [1, 4 * U, E], 1);
+        const r = weight('lstm.R', R, [1, 4 * U, U], 1);
+        initializers.push(makeTensor('lstm.B', 'FLOAT', [1, 8 * U], B));
+        lstmInputs = ['embedded_tnc', w, r, 'lstm.B'];
+      }
       if (fold) {
         // States after k = 0..T pad steps, from the very values the LSTM node computes with.
         const x = graphValues(parsed.embeddings, [V, E], 0, int8Embedding).slice(0, E);
@@ -1014,20 +1069,29 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
         );
         for (const s of ['h', 'c'] as const) {
           node('Gather', [`lstm.pad_state_${s}`, names.padSteps], [`lstm.initial_${s}_rows`], { axis: 0 }, `lstm.initial_${s}_lookup`);
-          node('Unsqueeze', [`lstm.initial_${s}_rows`, 'lstm.direction_axis'], [`lstm.initial_${s}`], {}, `lstm.initial_${s}`);
-          valueInfo.push(makeValueInfo(`lstm.initial_${s}`, 'FLOAT', [1, 'batch', U]));
+          const one = D === 2 ? `lstm.initial_${s}_one` : `lstm.initial_${s}`;
+          node('Unsqueeze', [`lstm.initial_${s}_rows`, 'lstm.direction_axis'], [one], {}, one);
+          // Both directions start from the same (masked: zero) state.
+          if (D === 2) node('Concat', [one, one], [`lstm.initial_${s}`], { axis: 0 }, `lstm.initial_${s}`);
+          valueInfo.push(makeValueInfo(`lstm.initial_${s}`, 'FLOAT', [D, 'batch', U]));
         }
         lstmInputs.push('', 'lstm.initial_h', 'lstm.initial_c');
       }
       node('LSTM', lstmInputs, ['', 'lstm.Y_h'], lstmAttrs, 'lstm');
     }
-    initializers.push(makeTensor('lstm.h_shape', 'INT64', [2], [-1, U]));
-    node('Reshape', ['lstm.Y_h', 'lstm.h_shape'], ['lstm.h'], {}, 'last_hidden');
-    valueInfo.push(makeValueInfo('lstm.Y_h', 'FLOAT', [1, 'batch', U]));
+    initializers.push(makeTensor('lstm.h_shape', 'INT64', [2], [-1, H]));
+    if (D === 2) {
+      // Y_h [2,N,U] -> [N,2,U] -> [N,2U]: each row's forward state, then its backward one.
+      node('Transpose', ['lstm.Y_h'], ['lstm.Y_h_batch_major'], { perm: [1, 0, 2] }, 'directions_last');
+      node('Reshape', ['lstm.Y_h_batch_major', 'lstm.h_shape'], ['lstm.h'], {}, 'last_hidden');
+    } else {
+      node('Reshape', ['lstm.Y_h', 'lstm.h_shape'], ['lstm.h'], {}, 'last_hidden');
+    }
+    valueInfo.push(makeValueInfo('lstm.Y_h', 'FLOAT', [D, 'batch', U]));
   } else {
     unrolledLstm({ T, E, U, parsed, quantized: scheme === 'int8-mmi', initializers, node, output: 'lstm.h' });
   }
-  valueInfo.push(makeValueInfo('lstm.h', 'FLOAT', ['batch', U]));
+  valueInfo.push(makeValueInfo('lstm.h', 'FLOAT', ['batch', H]));
 
   // Heads: logit = h . k + b, score = sigmoid(logit); family = softmax(h . K + b). With
   // architecture.scoreFrom "family" the logit is read from the family head instead (family-score.ts):
@@ -1035,7 +1099,7 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
   const fromFamily = metadata?.architecture?.scoreFrom === 'family';
   if (fromFamily && !parsed.family) throw new Error('tfjs-to-onnx: metadata.architecture.scoreFrom is "family" but the model has no family head');
   if (!fromFamily) {
-    const scoreKernel = weight('score.kernel', parsed.denseKernel, [U, 1], 1);
+    const scoreKernel = weight('score.kernel', parsed.denseKernel, [H, 1], 1);
     initializers.push(makeTensor('score.bias', 'FLOAT', [1], parsed.denseBias), makeTensor('flat_shape', 'INT64', [1], [-1]));
     node('MatMul', ['lstm.h', scoreKernel], ['score.matmul'], {}, 'score_matmul');
     node('Add', ['score.matmul', 'score.bias'], ['score.logit2d'], {}, 'score_bias');
@@ -1047,7 +1111,7 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
     makeValueInfo(names.score, 'FLOAT', ['batch'], 'probability that the name is DGA-generated'),
   ];
   if (parsed.family) {
-    const familyKernel = weight('family.kernel', parsed.family.kernel, [U, K], 1);
+    const familyKernel = weight('family.kernel', parsed.family.kernel, [H, K], 1);
     initializers.push(makeTensor('family.bias', 'FLOAT', [K], parsed.family.bias));
     node('MatMul', ['lstm.h', familyKernel], ['family.matmul'], {}, 'family_matmul');
     node('Add', ['family.matmul', 'family.bias'], ['family.logits'], {}, 'family_bias');

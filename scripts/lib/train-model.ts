@@ -287,6 +287,12 @@ export interface FamilyModelOptions extends ModelOptions {
   fourgramBuckets?: number;
   /** Training only: the share of names whose four-gram term is dropped in a batch (default 0). */
   fourgramDropout?: number;
+  /**
+   * Read each name both ways: a forward LSTM and a backward one of `units` each, their last states
+   * concatenated (2 x units) for the heads. The Bidirectional wrapper keeps the layer name `lstm`. Needs masked
+   * (the backward pass must start at the name's last character, not in the padding). Default false.
+   */
+  bidirectional?: boolean;
 }
 
 /**
@@ -437,9 +443,10 @@ export function createFamilyModel(options: FamilyModelOptions): tf.LayersModel {
   if (options.fourgramBuckets && !options.trigramBuckets) throw new Error('a four-gram table needs the trigram table (fourgramBuckets without trigramBuckets)');
   if (options.trigramBuckets) hashed('trigram', 3, options.trigramBuckets, options.trigramDropout ?? 0);
   if (options.fourgramBuckets) hashed('fourgram', 4, options.fourgramBuckets, options.fourgramDropout ?? 0);
-  const hidden = tf.layers
-    .lstm({ name: 'lstm', units, activation: 'tanh', recurrentActivation: 'sigmoid', returnSequences: false, useBias: true })
-    .apply(embedded) as tf.SymbolicTensor;
+  if (options.bidirectional && !masked) throw new Error('a bidirectional LSTM needs masked (the backward pass would start in the padding)');
+  const cell = (name: string) => tf.layers.lstm({ name, units, activation: 'tanh', recurrentActivation: 'sigmoid', returnSequences: false, useBias: true });
+  const recurrent = options.bidirectional ? tf.layers.bidirectional({ name: 'lstm', layer: cell('lstm') as never, mergeMode: 'concat' }) : cell('lstm');
+  const hidden = recurrent.apply(embedded) as tf.SymbolicTensor;
   const dropped = tf.layers.dropout({ name: 'dropout', rate: dropout }).apply(hidden) as tf.SymbolicTensor;
   const score = tf.layers.dense({ name: 'score', units: 1, activation: 'sigmoid' }).apply(dropped) as tf.SymbolicTensor;
   const family = tf.layers.dense({ name: 'family', units: families.length, activation: 'softmax' }).apply(dropped) as tf.SymbolicTensor;

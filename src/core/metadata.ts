@@ -50,6 +50,11 @@ export interface ModelMetadata {
     trigrams?: number;
     /** Rows of the hashed four-gram embedding added after the trigram one (train.ts --fourgrams); informational. */
     fourgrams?: number;
+    /**
+     * The LSTM reads each name both ways (train.ts --bidirectional): a forward and a backward LSTM of
+     * `units` each, the heads on their concatenated last states. Absent: forward only.
+     */
+    bidirectional?: boolean;
   };
   /**
    * Input and output tensor names of the ONNX graph; `family` only when the model has a family head.

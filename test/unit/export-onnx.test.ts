@@ -263,7 +263,7 @@ describe('tfjs LayersModel -> ONNX exporter', () => {
         /BatchNormalization layer "bn": layer class BatchNormalization/,
       );
       expect(mutate((l) => (l[1]!.class_name = 'GRU'))).toThrow(/GRU layer "lstm"/);
-      expect(mutate((l) => (l[1] = { class_name: 'Bidirectional', config: { name: 'bidi' } }))).toThrow(/Bidirectional layer "bidi"/);
+      expect(mutate((l) => (l[1] = { class_name: 'Bidirectional', config: { name: 'bidi' } }))).toThrow(/Bidirectional layer "bidi": wraps null \(only an LSTM\)/);
     });
 
     it('weights that do not match the manifest', () => {
@@ -846,6 +846,84 @@ describe('four-gram model (train.ts --fourgrams: + hashed four-gram embedding af
       vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH, embeddingDim: E, units: U, dropout: 0.25, learningRate: 0.01,
       families: TINY_FAMILIES, familyLossWeight: 0.5, masked: true, fourgramBuckets: B4,
     })).toThrow(/four-gram table needs the trigram table/);
+  });
+});
+
+describe('bidirectional model (train.ts --bidirectional: forward and backward LSTM, masked) -> ONNX', () => {
+  const B = 53;
+  const meta = { ...metadata, families: TINY_FAMILIES, onnx: { ...metadata.onnx, family: 'family' } };
+  const build = (seed: number, tables = true) => {
+    const model = createFamilyModel({
+      vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH, embeddingDim: E, units: U, dropout: 0.25, learningRate: 0.01,
+      families: TINY_FAMILIES, familyLossWeight: 0.5, masked: true, bigrams: tables, trigramBuckets: tables ? B : 0, bidirectional: true,
+    });
+    setSeededWeights(model, seed);
+    return model;
+  };
+
+  it('writes one bidirectional LSTM node (W, R, B stacked forward then backward) and heads on [N, 2U]', async () => {
+    await tf.setBackend('cpu');
+    const files = await artifactsOf(build(SEED + 51));
+    const names = files.json.weightsManifest.flatMap((m) => m.weights.map((w) => w.name));
+    expect(names).toEqual(expect.arrayContaining(['lstm/forward_lstm/kernel', 'lstm/backward_lstm/recurrent_kernel', 'family/kernel']));
+    for (const scheme of ['float', 'int8-weights'] as const) {
+      const g = parseModel(convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: { ...meta, architecture: { bidirectional: true } } }, { scheme })).graph as onnx.GraphProto;
+      const lstm = g.node.find((n) => n.name === 'lstm')!;
+      expect(lstm.opType).toBe('LSTM');
+      expect(lstm.attribute!.find((a) => a.name === 'direction')!.s).toEqual(new TextEncoder().encode('bidirectional'));
+      expect(g.node.find((n) => n.name === 'lstm.W')!.opType).toBe('Concat');
+      expect(g.node.find((n) => n.name === 'lstm.W')!.input).toEqual(['lstm.W.forward', 'lstm.W.backward']);
+      expect(g.initializer.find((i) => i.name === 'lstm.B')!.dims!.map(Number)).toEqual([2, 8 * U]);
+      const kernel = scheme === 'float' ? 'family.kernel' : 'family.kernel.q';
+      expect(g.initializer.find((i) => i.name === kernel)!.dims!.map(Number)).toEqual([2 * U, TINY_FAMILIES.length]);
+      if (scheme === 'int8-weights') expect(g.initializer.find((i) => i.name === 'lstm.W.backward.scale')!.dims!.map(Number)).toEqual([4 * U, 1]);
+    }
+    expect(() => convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: { ...meta, architecture: { bidirectional: false } } })).toThrow(
+      /architecture.bidirectional false disagrees with the model \(true\)/,
+    );
+  });
+
+  it('agrees with tfjs at every width, also pre-padded (float within 1e-5; int8 = float on the int8 grid); the backward direction matters', async () => {
+    await tf.setBackend('cpu');
+    const model = build(SEED + 52);
+    snapModelToInt8Grid(model);
+    const zeroed = build(SEED + 52);
+    snapModelToInt8Grid(zeroed);
+    // Weights in order: forward kernel, recurrent kernel, bias, then the backward three.
+    const w = zeroed.getLayer('lstm').getWeights();
+    zeroed.getLayer('lstm').setWeights([...w.slice(0, 3), ...w.slice(3).map((t) => tf.zerosLike(t))]);
+    const names = [...randomNames(300, SEED + 53), 'a', 'zz', 'abc', 'google', 'xyz'].filter((n) => n !== '');
+    const r = await hashedTableParity(model, zeroed, meta, names);
+    expect(r.termDiff).toBeGreaterThan(1e-2);
+    expect(r.diff).toBeLessThan(1e-5);
+    expect(r.int8Diff).toBeLessThan(1e-6);
+    expect(r.paddedDiff).toBeLessThan(1e-5);
+    model.dispose();
+    zeroed.dispose();
+  });
+
+  it('refuses other merge modes, schemes that cannot stack directions, an unmasked model, and (when building) an unmasked bidirectional LSTM', async () => {
+    await tf.setBackend('cpu');
+    const files = await artifactsOf(build(SEED + 54));
+    const edited = (edit: (layers: FunctionalLayer[]) => void) => {
+      const json = structuredClone(files.json);
+      edit((json.modelTopology as { config: { layers: FunctionalLayer[] } }).config.layers);
+      return () => convertLayersModel({ modelJson: json, weights: files.weights, metadata: meta });
+    };
+    expect(edited((l) => (l.find((x) => x.class_name === 'Bidirectional')!.config.merge_mode = 'sum'))).toThrow(/Bidirectional layer "lstm": merge_mode="sum" \(only concat\)/);
+    expect(edited((l) => ((l.find((x) => x.class_name === 'Bidirectional')!.config.layer as FunctionalLayer).class_name = 'GRU'))).toThrow(/wraps "GRU" \(only an LSTM\)/);
+    // (without the n-gram tables, which refuse an unmasked embedding themselves)
+    const plain = await artifactsOf(build(SEED + 55, false));
+    const unmasked = structuredClone(plain.json);
+    (unmasked.modelTopology as { config: { layers: FunctionalLayer[] } }).config.layers.find((x) => x.name === 'embedding')!.config.mask_zero = false;
+    expect(() => convertLayersModel({ modelJson: unmasked, weights: plain.weights, metadata: meta })).toThrow(/bidirectional LSTM exports only from a masked model/);
+    expect(() => convertLayersModel({ modelJson: files.json, weights: files.weights, metadata: meta }, { scheme: 'int8-dqlstm', foldPadding: false })).toThrow(
+      /bidirectional LSTM exports with scheme float or int8-weights only, not int8-dqlstm/,
+    );
+    expect(() => createFamilyModel({
+      vocabulary: DEFAULT_VOCABULARY, maxLength: MAX_LENGTH, embeddingDim: E, units: U, dropout: 0.25, learningRate: 0.01,
+      families: TINY_FAMILIES, familyLossWeight: 0.5, bidirectional: true,
+    })).toThrow(/bidirectional LSTM needs masked/);
   });
 });
 

@@ -39,6 +39,11 @@ describe('quantization-aware training (fake-quantize.ts)', () => {
     const names = quantizedWeights(buildTinyFunctional()).map((v) => v.originalName);
     expect(names).toEqual(['lstm/recurrent_kernel', 'lstm/kernel', 'score/kernel', 'family/kernel']);
     expect(quantizedWeights(buildTinyFunctional({ family: false })).map((v) => v.originalName)).toHaveLength(3);
+    // A bidirectional LSTM holds both directions' kernels; each is stored as int8.
+    const bidi = createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 3, dropout: 0, learningRate: 0.01, families, familyLossWeight: 0.5, masked: true, bidirectional: true });
+    expect(quantizedWeights(bidi).map((v) => v.originalName)).toEqual([
+      'lstm/forward_lstm/recurrent_kernel', 'lstm/backward_lstm/recurrent_kernel', 'lstm/forward_lstm/kernel', 'lstm/backward_lstm/kernel', 'score/kernel', 'family/kernel',
+    ]);
   });
 
   it('snaps per output column, idempotently, within half a step of the original', () => {

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_VOCABULARY } from '../../src/core/encode.js';
-import { parseModelMetadata } from '../../src/core/metadata.js';
+import { parseModelMetadata, type ModelMetadata } from '../../src/core/metadata.js';
+import { parameterCount } from '../../scripts/lib/report.js';
 import { normalizeDomain } from '../../src/core/normalize.js';
 import { buildDataset, buildSplits, checkDataDir, createRng, formatSplitTsv, loadDataset, parseSplitTsv, readDataDir, readSplitFile } from '../../scripts/lib/dataset.js';
 import { BigramIndex, MaskedSum, TrigramIndex } from '../../scripts/lib/bigram-index.js';
@@ -349,6 +350,15 @@ describe('scripts/train.ts end to end', () => {
     expect(err?.stderr).toMatch(/--lr-patience 3 must be below --patience 3/);
   });
 
+  it('refuses a bidirectional LSTM over counted padding', async () => {
+    const err = await run(process.execPath, ['--import', 'tsx', 'scripts/train.ts', '--data', join(tmp, 'nope'), '--bidirectional', '--padding', 'count'], { cwd: ROOT }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(2);
+    expect(err?.stderr).toMatch(/--bidirectional needs --padding mask/);
+  });
+
   it('refuses a four-gram table without the trigram table it extends', async () => {
     const err = await run(process.execPath, ['--import', 'tsx', 'scripts/train.ts', '--data', join(tmp, 'nope'), '--fourgrams', '16383'], { cwd: ROOT }).then(
       () => undefined,
@@ -652,9 +662,9 @@ describe('benign-weighted score loss', () => {
 describe('masked model and length-bucketed training', () => {
   const families = ['benign', 'conficker', 'tinba', 'other'];
   const T = 8;
-  const make = (seed: number, masked = true) => {
+  const make = (seed: number, masked = true, bidirectional = false) => {
     Math.random = createRng(seed);
-    return createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 3, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5, masked });
+    return createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 3, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5, masked, bidirectional });
   };
   /** Rows of 1..T characters, pre-padded with zeros to T (what the encoder gives). */
   const data = (seed: number, n: number): EncodedFamilySet => {
@@ -717,6 +727,43 @@ describe('masked model and length-bucketed training', () => {
     const padded = new Int32Array(T);
     padded.set(set.x.slice(T - w0, T), T - w0);
     expect(a).toBeCloseTo((unmasked.predict(tf.tensor2d(padded, [1, T], 'int32')) as tf.Tensor[])[0]!.dataSync()[0]!, 6);
+  });
+
+  it('a bidirectional model: the backward pass starts at the last character whatever the padding; predictAll matches predict; both directions count', async () => {
+    await tf.setBackend('wasm');
+    const model = make(5, true, true);
+    expect(model.getLayer('lstm').getClassName()).toBe('Bidirectional');
+    expect((model.getLayer('lstm').output as tf.SymbolicTensor).shape).toEqual([null, 6]); // 2 x 3 units
+    const set = data(6, 200);
+    const full = (model.predict(tf.tensor2d(set.x, [set.n, T], 'int32')) as tf.Tensor[])[0]!.dataSync();
+    const lengths = rowLengths(set);
+    for (let i = 0; i < 20; i++) {
+      const w = lengths[i]!;
+      const own = (model.predict(tf.tensor2d(set.x.slice(i * T + T - w, (i + 1) * T), [1, w], 'int32')) as tf.Tensor[])[0]!.dataSync();
+      expect(Math.abs(own[0]! - full[i]!)).toBeLessThan(1e-6);
+    }
+    const p = predictAll(model, set, { batchSize: 16 });
+    for (let i = 0; i < set.n; i++) expect(Math.abs(p.scores[i]! - full[i]!)).toBeLessThan(1e-5);
+    // Silencing the backward LSTM (forward kernel, recurrent kernel, bias; then the backward three) changes the scores.
+    const w = model.getLayer('lstm').getWeights();
+    model.getLayer('lstm').setWeights([...w.slice(0, 3), ...w.slice(3).map((t) => tf.zerosLike(t))]);
+    const forwardOnly = (model.predict(tf.tensor2d(set.x, [set.n, T], 'int32')) as tf.Tensor[])[0]!.dataSync();
+    expect(Math.max(...Array.from(full, (v, i) => Math.abs(v - forwardOnly[i]!)))).toBeGreaterThan(1e-3);
+    expect(() => make(5, false, true)).toThrow(/bidirectional LSTM needs masked/);
+  });
+
+  it('the model card\'s parameter count is the model\'s, one way or both, with the n-gram tables', () => {
+    for (const bidirectional of [false, true]) {
+      Math.random = createRng(7);
+      const model = createFamilyModel({ vocabulary: DEFAULT_VOCABULARY, maxLength: T, embeddingDim: 4, units: 3, dropout: 0.2, learningRate: 0.01, families, familyLossWeight: 0.5, masked: true, bigrams: true, trigramBuckets: 31, bidirectional });
+      const counted = parameterCount({
+        vocabulary: DEFAULT_VOCABULARY, families,
+        architecture: { cell: 'lstm', embeddingDim: 4, units: 3, dropout: 0.2, recurrentActivation: 'sigmoid', bigrams: true, trigrams: 31, ...(bidirectional ? { bidirectional } : {}) },
+      } as ModelMetadata);
+      // The score head exists in the graph even when the served score comes from the family head.
+      expect(counted.total).toBe(model.countParams());
+      expect(counted.lstm).toBe((bidirectional ? 2 : 1) * 4 * (4 * 3 + 3 * 3 + 3));
+    }
   });
 
   it('bucketed epochs resume exactly: 1 + 1 epochs from a checkpoint equal 2 epochs in one run', async () => {
@@ -958,6 +1005,15 @@ describe('scripts/train.ts --dataset (two heads) end to end', () => {
     const t3 = meta3.training as { history: { val_auc: number }[]; validation: { auc: number } };
     expect(t3.history[0]!.val_auc).toBeCloseTo(t3.validation.auc, 6);
     expect(() => parseModelMetadata({ ...meta3, architecture: { ...meta3.architecture, scoreFrom: 'both' } })).toThrow(/scoreFrom/);
+
+    // --bidirectional: recorded in the metadata, and the saved model reads names both ways.
+    const outBidi = join(tmp, 'e2e-bidi');
+    await run(process.execPath, [...args, '--out', outBidi, '--epochs', '1', '--bidirectional', '--trigrams', '63'], { cwd: ROOT, timeout: 60_000 });
+    const metaBidi = parseModelMetadata(JSON.parse(await readFile(join(outBidi, 'metadata.json'), 'utf8')));
+    expect(metaBidi.architecture).toMatchObject({ units: 4, bidirectional: true, trigrams: 63, maskPadding: true });
+    const modelBidi = await tf.loadLayersModel(fileLoadHandler(join(outBidi, 'tfjs')));
+    expect(modelBidi.getLayer('lstm').getClassName()).toBe('Bidirectional');
+    expect(meta3.architecture.bidirectional).toBeUndefined();
     expect(() => parseModelMetadata({ ...meta3, families: undefined, onnx: { ...meta3.onnx, family: undefined } })).toThrow(/lists no families/);
     const badFrom = await run(process.execPath, [...args, '--out', out3, '--score-from', 'both'], { cwd: ROOT, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
     expect((badFrom as { stderr: string }).stderr).toMatch(/--score-from must be score or family/);
