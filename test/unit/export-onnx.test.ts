@@ -664,6 +664,20 @@ describe('bigram model (train.ts --bigrams: character + bigram embedding, masked
 });
 
 /**
+ * hashedTableParity's bounds: the float export within 1e-5 of tfjs, int8 within 1e-6 of float (weights on the
+ * int8 grid), a pre-padded full-width row as its own width, and the part zeroed in `zeroed` worth > 1e-2. Disposes both.
+ */
+async function expectTermParity(model: tf.LayersModel, zeroed: tf.LayersModel, meta: object, names: string[]) {
+  const r = await hashedTableParity(model, zeroed, meta, names);
+  expect(r.termDiff).toBeGreaterThan(1e-2);
+  expect(r.diff).toBeLessThan(1e-5);
+  expect(r.int8Diff).toBeLessThan(1e-6);
+  expect(r.paddedDiff).toBeLessThan(1e-5);
+  model.dispose();
+  zeroed.dispose();
+}
+
+/**
  * A hashed-table model against tfjs at every width: the largest |difference| of the float export (scores and
  * family probabilities), of int8 against float, and of the model against the same model with the table
  * `zeroedTable` at zero (the table's term), over names grouped by their own width.
@@ -740,13 +754,7 @@ describe('trigram model (train.ts --trigrams: + hashed trigram embedding after t
     snapModelToInt8Grid(zeroed);
     zeroed.getLayer('trigram_embedding').setWeights([tf.zeros([B + 1, E])]);
     const names = [...randomNames(300, SEED + 33), 'a', 'zz', 'abc', 'google', 'xyz'].filter((n) => n !== '');
-    const r = await hashedTableParity(model, zeroed, meta, names);
-    expect(r.termDiff).toBeGreaterThan(1e-2);
-    expect(r.diff).toBeLessThan(1e-5);
-    expect(r.int8Diff).toBeLessThan(1e-6);
-    expect(r.paddedDiff).toBeLessThan(1e-5);
-    model.dispose();
-    zeroed.dispose();
+    await expectTermParity(model, zeroed, meta, names);
   });
 
   it('builds its own pair index when the model has no bigram branch, and agrees with tfjs', async () => {
@@ -822,13 +830,7 @@ describe('four-gram model (train.ts --fourgrams: + hashed four-gram embedding af
       const zeroed = build(SEED + 42, bigrams);
       snapModelToInt8Grid(zeroed);
       zeroed.getLayer('fourgram_embedding').setWeights([tf.zeros([B4 + 1, E])]);
-      const r = await hashedTableParity(model, zeroed, meta, names);
-      expect(r.termDiff).toBeGreaterThan(1e-2);
-      expect(r.diff).toBeLessThan(1e-5);
-      expect(r.int8Diff).toBeLessThan(1e-6);
-      expect(r.paddedDiff).toBeLessThan(1e-5);
-      model.dispose();
-      zeroed.dispose();
+      await expectTermParity(model, zeroed, meta, names);
     }
   });
 
@@ -893,13 +895,7 @@ describe('bidirectional model (train.ts --bidirectional: forward and backward LS
     const w = zeroed.getLayer('lstm').getWeights();
     zeroed.getLayer('lstm').setWeights([...w.slice(0, 3), ...w.slice(3).map((t) => tf.zerosLike(t))]);
     const names = [...randomNames(300, SEED + 53), 'a', 'zz', 'abc', 'google', 'xyz'].filter((n) => n !== '');
-    const r = await hashedTableParity(model, zeroed, meta, names);
-    expect(r.termDiff).toBeGreaterThan(1e-2);
-    expect(r.diff).toBeLessThan(1e-5);
-    expect(r.int8Diff).toBeLessThan(1e-6);
-    expect(r.paddedDiff).toBeLessThan(1e-5);
-    model.dispose();
-    zeroed.dispose();
+    await expectTermParity(model, zeroed, meta, names);
   });
 
   it('refuses other merge modes, schemes that cannot stack directions, an unmasked model, and (when building) an unmasked bidirectional LSTM', async () => {

@@ -698,6 +698,16 @@ describe('masked model and length-bucketed training', () => {
     expect(lengthBuckets(lengths, 32, createRng(10), 4)).not.toEqual(batches);
   });
 
+  /** The first 20 rows scored alone at exactly their own width give the scores of the full-width batch. */
+  const expectOwnWidthScores = (model: tf.LayersModel, set: EncodedFamilySet, full: ArrayLike<number>) => {
+    const lengths = rowLengths(set);
+    for (let i = 0; i < 20; i++) {
+      const w = lengths[i]!;
+      const own = (model.predict(tf.tensor2d(set.x.slice(i * T + T - w, (i + 1) * T), [1, w], 'int32')) as tf.Tensor[])[0]!.dataSync();
+      expect(Math.abs(own[0]! - full[i]!)).toBeLessThan(1e-6);
+    }
+  };
+
   it('a masked model gives the same outputs whatever the padding, and predictAll (sorted batches) matches predict, family probabilities included', async () => {
     await tf.setBackend('wasm');
     const model = make(2);
@@ -705,13 +715,7 @@ describe('masked model and length-bucketed training', () => {
     expect(isMasked(make(2, false))).toBe(false);
     const set = data(3, 300);
     const full = (model.predict(tf.tensor2d(set.x, [set.n, T], 'int32')) as tf.Tensor[])[0]!.dataSync();
-    // Each row alone at exactly its own width.
-    const lengths = rowLengths(set);
-    for (let i = 0; i < 20; i++) {
-      const w = lengths[i]!;
-      const own = (model.predict(tf.tensor2d(set.x.slice(i * T + T - w, (i + 1) * T), [1, w], 'int32')) as tf.Tensor[])[0]!.dataSync();
-      expect(Math.abs(own[0]! - full[i]!)).toBeLessThan(1e-6);
-    }
+    expectOwnWidthScores(model, set, full);
     const p = predictAll(model, set, { batchSize: 16, familyProbabilities: true });
     for (let i = 0; i < set.n; i++) expect(Math.abs(p.scores[i]! - full[i]!)).toBeLessThan(1e-5);
     // The family softmax comes back in input order from the same (length-sorted) pass.
@@ -722,7 +726,7 @@ describe('masked model and length-bucketed training', () => {
     // An unmasked model's result does depend on the padding (the pad steps run through the LSTM).
     const unmasked = make(2, false);
     const a = (unmasked.predict(tf.tensor2d(set.x.slice(0, T), [1, T], 'int32')) as tf.Tensor[])[0]!.dataSync()[0]!;
-    const w0 = lengths[0]!;
+    const w0 = rowLengths(set)[0]!;
     expect(w0).toBeLessThan(T);
     const padded = new Int32Array(T);
     padded.set(set.x.slice(T - w0, T), T - w0);
@@ -736,12 +740,7 @@ describe('masked model and length-bucketed training', () => {
     expect((model.getLayer('lstm').output as tf.SymbolicTensor).shape).toEqual([null, 6]); // 2 x 3 units
     const set = data(6, 200);
     const full = (model.predict(tf.tensor2d(set.x, [set.n, T], 'int32')) as tf.Tensor[])[0]!.dataSync();
-    const lengths = rowLengths(set);
-    for (let i = 0; i < 20; i++) {
-      const w = lengths[i]!;
-      const own = (model.predict(tf.tensor2d(set.x.slice(i * T + T - w, (i + 1) * T), [1, w], 'int32')) as tf.Tensor[])[0]!.dataSync();
-      expect(Math.abs(own[0]! - full[i]!)).toBeLessThan(1e-6);
-    }
+    expectOwnWidthScores(model, set, full);
     const p = predictAll(model, set, { batchSize: 16 });
     for (let i = 0; i < set.n; i++) expect(Math.abs(p.scores[i]! - full[i]!)).toBeLessThan(1e-5);
     // Silencing the backward LSTM (forward kernel, recurrent kernel, bias; then the backward three) changes the scores.
