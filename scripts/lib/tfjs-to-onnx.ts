@@ -1041,7 +1041,10 @@ export function buildOnnxModel(input: ConvertInput, options: BuildOptions = {}):
         // Each direction quantized on its own (per-row scales), then stacked [2, ...] (onnxruntime folds the Concat).
         const wb = kerasKernelToOnnx(parsed.backward.kernel, E, U);
         const rb = kerasKernelToOnnx(parsed.backward.recurrentKernel, U, U);
-        const stack = (name: string, parts: string[]) => (node('Concat', parts, [name], { axis: 0 }, name), name);
+        const stack = (name: string, parts: string[]): string => {
+          node('Concat', parts, [name], { axis: 0 }, name);
+          return name;
+        };
         const w = stack('lstm.W', [weight('lstm.W.forward', W, [1, 4 * U, E], 1), weight('lstm.W.backward', wb, [1, 4 * U, E], 1)]);
         const r = stack('lstm.R', [weight('lstm.R.forward', R, [1, 4 * U, U], 1), weight('lstm.R.backward', rb, [1, 4 * U, U], 1)]);
         const both = new Float32Array(16 * U);

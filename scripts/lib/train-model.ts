@@ -445,7 +445,7 @@ export function createFamilyModel(options: FamilyModelOptions): tf.LayersModel {
   if (options.fourgramBuckets) hashed('fourgram', 4, options.fourgramBuckets, options.fourgramDropout ?? 0);
   if (options.bidirectional && !masked) throw new Error('a bidirectional LSTM needs masked (the backward pass would start in the padding)');
   const cell = (name: string) => tf.layers.lstm({ name, units, activation: 'tanh', recurrentActivation: 'sigmoid', returnSequences: false, useBias: true });
-  const recurrent = options.bidirectional ? tf.layers.bidirectional({ name: 'lstm', layer: cell('lstm') as never, mergeMode: 'concat' }) : cell('lstm');
+  const recurrent = options.bidirectional ? tf.layers.bidirectional({ name: 'lstm', layer: cell('lstm'), mergeMode: 'concat' }) : cell('lstm');
   const hidden = recurrent.apply(embedded) as tf.SymbolicTensor;
   const dropped = tf.layers.dropout({ name: 'dropout', rate: dropout }).apply(hidden) as tf.SymbolicTensor;
   const score = tf.layers.dense({ name: 'score', units: 1, activation: 'sigmoid' }).apply(dropped) as tf.SymbolicTensor;
